@@ -1,0 +1,60 @@
+# Wangge: every target installs what it needs first, and skips what is already done.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3
+TEST_APT_PACKAGES := chromium gdal-bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup sysdeps test-sysdeps lint bench clean
+
+## run: install everything, load the demo city, and serve on the embedded PostGIS
+run: setup
+	$(VENV)/bin/wangge db up
+	$(VENV)/bin/wangge migrate
+	@if $(VENV)/bin/wangge --help | grep -q ' demo '; then $(VENV)/bin/wangge demo; fi
+	$(VENV)/bin/wangge serve
+
+## test: install everything and run ruff, mypy and the whole pytest suite
+test: setup test-sysdeps lint
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check api gis tests migrations
+	$(VENV)/bin/mypy
+
+## bench: the benchmarks in tests/bench (not part of `make test`)
+bench: setup
+	$(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" -s
+
+setup: sysdeps $(VENV)/.installed node_modules/.installed
+
+sysdeps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+test-sysdeps:
+	@missing=$$(for p in $(TEST_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+clean:
+	-$(VENV)/bin/wangge db down
+	rm -rf $(VENV) node_modules .wangge

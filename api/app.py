@@ -1,0 +1,53 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import sessionmaker
+
+from api import errors
+from api.routers import health
+from gis.db import database_url, engine_for
+from gis.settings import PROJECT_ROOT, Settings, get_settings
+
+VENDOR_DIR = PROJECT_ROOT / "node_modules"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Wangge 网格",
+        summary="Grid-based community governance: boundaries, dispatch, coverage, maps.",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+    )
+    engine = engine_for(url or database_url(settings))
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+
+    errors.install(app)
+    app.include_router(health.router)
+
+    if VENDOR_DIR.is_dir():
+        # npm-installed browser assets: maps and docs never load anything from outside.
+        app.mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Wangge API",
+            swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
+            swagger_favicon_url="/vendor/swagger-ui-dist/favicon-32x32.png",
+        )
+
+    return app

@@ -1,0 +1,38 @@
+"""Entry point of ``wangge``: the Typer app and the error handling every command shares."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from api.cli import db
+from gis.cluster import ClusterError
+from gis.db import DatabaseUnreachable
+from gis.errors import WanggeError
+
+app = typer.Typer(
+    name="wangge",
+    help="Wangge 网格: grid-based community governance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.db_app, name="db")
+app.command("migrate")(db.migrate)
+app.command("serve")(db.serve)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except (ClusterError, DatabaseUnreachable) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except WanggeError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        err.print(f"[red]error{where}:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,82 @@
+"""The one mapping from errors to JSON responses: ``{"error": ..., "field": ..., "detail": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis.db import DatabaseUnreachable
+from gis.errors import Conflict, InvalidInput, NotFound, WanggeError
+
+STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
+RETRY_AFTER_S = 5
+
+
+def error_body(message: str, field: str | None = None, **detail: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    if detail:
+        body["detail"] = detail
+    return body
+
+
+def _field_of(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WanggeError)
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    return JSONResponse(error_body(exc.message, exc.field, **exc.detail), status_code=status)
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+    field = _field_of(first.get("loc", ("body",)))
+    problems = [
+        {"field": _field_of(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors
+    ]
+    return JSONResponse(
+        error_body(f"{field}: {first.get('msg', 'invalid')}", field, problems=problems),
+        status_code=422,
+    )
+
+
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        error_body(str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def database_down(_: Request, exc: Exception) -> JSONResponse:
+    message = str(exc) if isinstance(exc, DatabaseUnreachable) else "database is unavailable"
+    return JSONResponse(
+        error_body(f"{message}; try again shortly"),
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return await database_down(request, exc)
+    raise exc
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(WanggeError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DatabaseUnreachable, database_down)
+    app.add_exception_handler(DBAPIError, database_error)

@@ -1,0 +1,82 @@
+"""Engines and sessions; which database Wangge talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import psycopg
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis.cluster import Cluster
+from gis.settings import Settings, get_settings
+
+
+class DatabaseUnreachable(RuntimeError):
+    """The configured database cannot be reached; the message is one clear line."""
+
+
+def embedded_cluster(settings: Settings | None = None) -> Cluster:
+    s = settings or get_settings()
+    return Cluster(state_dir=s.state_dir, os_user=s.cluster_user, pg_version=s.pg_version)
+
+
+def database_url(settings: Settings | None = None, start: bool = False) -> str:
+    """``WANGGE_DATABASE_URL`` when set; otherwise the embedded cluster (started if asked)."""
+    s = settings or get_settings()
+    if s.database_url:
+        url = s.database_url
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    cluster = embedded_cluster(s)
+    if start:
+        return cluster.up()
+    return cluster.url()
+
+
+def libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
+def check_reachable(url: str) -> None:
+    """Raise :class:`DatabaseUnreachable` with one line naming host and cause."""
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        where = url.split("@")[-1]
+        # psycopg spreads the cause over several lines; keep the first, the one that says why.
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        cause = lines[0] if lines else type(exc).__name__
+        raise DatabaseUnreachable(f"database at {where} is unreachable: {cause}") from exc
+
+
+def postgis_version(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT postgis_lib_version()")).scalar_one())
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

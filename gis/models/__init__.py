@@ -1,0 +1,45 @@
+"""The Wangge schema: SQLAlchemy 2 + GeoAlchemy2 models, storage SRID 4490."""
+
+from gis.models.auth import ROLES, ApiToken
+from gis.models.base import SRID, Base
+from gis.models.boundaries import (
+    BOUNDARY_MODELS,
+    BoundaryVersion,
+    Community,
+    District,
+    Grid,
+    Street,
+    VersionedBoundary,
+)
+from gis.models.incidents import (
+    CHANNELS,
+    MATCHES,
+    STATUSES,
+    Incident,
+    IncidentCategory,
+    IncidentEvent,
+)
+from gis.models.places import Building, Compound, Facility, PartyBranch
+
+__all__ = [
+    "BOUNDARY_MODELS",
+    "CHANNELS",
+    "MATCHES",
+    "ROLES",
+    "SRID",
+    "ApiToken",
+    "Base",
+    "BoundaryVersion",
+    "Building",
+    "Community",
+    "Compound",
+    "District",
+    "Facility",
+    "Grid",
+    "Incident",
+    "IncidentCategory",
+    "IncidentEvent",
+    "PartyBranch",
+    "Street",
+    "VersionedBoundary",
+]

@@ -1,0 +1,65 @@
+"""Settings for Wangge, read from the environment with the prefix ``WANGGE_``.
+
+One place for every tunable: the database, the embedded cluster, the domain
+thresholds (snap tolerance, household band, community class rules) and the
+HTTP limits. Both the domain (``gis``) and the ways in (``api``) read from here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class ClassThresholds(BaseSettings):
+    """Thresholds of the community classification (社区分类) rules."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_CLASS_", extra="ignore")
+
+    a_min_commercial_share: float = 0.55
+    a_max_old_compound_residents: int = 3500
+    b_min_residents: int = 6000
+    b_min_old_compound_residents: int = 3500
+    subsidy_a: int = 150_000
+    subsidy_b: int = 300_000
+    subsidy_c: int = 150_000
+    subsidy_d: int = 100_000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
+
+    # An existing PostGIS; when unset the embedded cluster is used.
+    database_url: str | None = None
+    # Where the embedded cluster keeps its data, port and password.
+    state_dir: Path = PROJECT_ROOT / ".wangge"
+    # Unprivileged system user the embedded cluster runs as when started by root.
+    cluster_user: str = "wangge"
+    pg_version: int = 15
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Domain rules (design.md).
+    snap_tolerance_m: float = 50.0
+    station_radius_m: float = 2000.0
+    canteen_radius_m: float = 1000.0
+    household_band_min: int = 300
+    household_band_max: int = 500
+    sliver_tolerance_m2: float = 1.0
+    classes: ClassThresholds = Field(default_factory=ClassThresholds)
+
+    # HTTP limits.
+    max_body_bytes: int = 1_000_000
+    max_page_size: int = 1000
+    anonymous_read: bool = True
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,167 @@
+"""Test harness: a real PostGIS for every test, never a mock.
+
+The session brings up a throwaway embedded cluster (or uses the server in
+``WANGGE_TEST_DATABASE_URL``), creates a fresh database, migrates it, and
+serves the app over real HTTP on a free port. Tests that write through a
+session get a transaction that is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.app import create_app
+from gis import migrate
+from gis.cluster import Cluster
+from gis.db import libpq_url, make_engine
+from gis.settings import PROJECT_ROOT, Settings
+
+TEST_STATE_ROOT = PROJECT_ROOT / ".wangge" / "tests"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """URL of the maintenance database of a PostGIS server the tests may create databases on."""
+    configured = os.environ.get("WANGGE_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    state = TEST_STATE_ROOT / f"cluster-{os.getpid()}"
+    cluster = Cluster(state_dir=state)
+    try:
+        cluster.up()
+        yield cluster.url("postgres")
+    finally:
+        cluster.destroy()
+
+
+def create_database(server: str, name: str, template: str | None = None) -> str:
+    with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        tmpl = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    if template is None:
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    return url
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_url: str) -> Iterator[object]:
+    """Factory: an empty database with PostGIS, dropped at the end of the session."""
+    names: list[str] = []
+
+    def make(template: str | None = None) -> str:
+        name = f"wangge_test_{secrets.token_hex(4)}"
+        names.append(name)
+        return create_database(server_url, name, template)
+
+    yield make
+    for name in names:
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: object) -> str:
+    """A database migrated to head, shared by the session."""
+    url: str = fresh_database()  # type: ignore[operator]
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url, pool_size=5)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test, commits included."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            trans.rollback()
+
+
+class LiveServer:
+    """The app under uvicorn in a thread, reached by real HTTP."""
+
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
+        self.port = _ephemeral_port()
+        app = create_app(settings or Settings(database_url=url), url=url)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _ephemeral_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(database_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def scratch_state_dir() -> Iterator[Path]:
+    """A state folder for a second embedded cluster, removed afterwards."""
+    path = TEST_STATE_ROOT / f"scratch-{secrets.token_hex(4)}"
+    yield path
+    if (path / "pgdata").exists():
+        Cluster(state_dir=path).down()
+    shutil.rmtree(path, ignore_errors=True)
