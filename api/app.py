@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
+import api.routers
 from api import errors
-from api.routers import health
 from gis.db import database_url, engine_for
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -34,7 +36,11 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
 
     errors.install(app)
-    app.include_router(health.router)
+    # Each module in api/routers with a ``router`` is mounted; modules own their prefixes.
+    for info in sorted(pkgutil.iter_modules(api.routers.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"api.routers.{info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
 
     if VENDOR_DIR.is_dir():
         # npm-installed browser assets: maps and docs never load anything from outside.

@@ -1,4 +1,4 @@
-"""The one mapping from errors to JSON responses: ``{"error": ..., "field": ..., "detail": ...}``."""
+"""The one mapping from errors to JSON responses: ``{"error", "field", "detail"}``."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -66,7 +66,7 @@ def drop_database(server: str, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def fresh_database(server_url: str) -> Iterator[object]:
+def fresh_database(server_url: str) -> Iterator[Callable[..., str]]:
     """Factory: an empty database with PostGIS, dropped at the end of the session."""
     names: list[str] = []
 
@@ -81,9 +81,9 @@ def fresh_database(server_url: str) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def database_url(fresh_database: object) -> str:
+def database_url(fresh_database: Callable[..., str]) -> str:
     """A database migrated to head, shared by the session."""
-    url: str = fresh_database()  # type: ignore[operator]
+    url = fresh_database()
     migrate.upgrade(url)
     return url
 
@@ -165,3 +165,91 @@ def scratch_state_dir() -> Iterator[Path]:
     if (path / "pgdata").exists():
         Cluster(state_dir=path).down()
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tokens(database_url: str) -> dict[str, str]:
+    """One plain token per role on the session database."""
+    from gis.db import session_scope
+    from gis.models import ROLES
+    from gis.tokens import create_token
+
+    eng = make_engine(database_url, pool_size=1)
+    plain: dict[str, str] = {}
+    with session_scope(eng) as session:
+        for role in ROLES:
+            plain[role], _ = create_token(session, role, f"test-{role}")
+    eng.dispose()
+    return plain
+
+
+# -- the demo city ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_template(fresh_database: Callable[..., str]) -> str:
+    """Name of a database holding the migrated demo city, used only as a template.
+
+    Nothing stays connected to it, so tests can clone it (``demo_copy``) in a second.
+    """
+    from gis.demo import load_demo
+
+    url = fresh_database()
+    migrate.upgrade(url)
+    load_demo(url)
+    from gis.db import engine_for
+
+    engine_for.cache_clear()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def demo_copy(fresh_database: Callable[..., str], demo_template: str) -> Callable[[], str]:
+    """Factory: a private copy of the demo city for a test that writes."""
+
+    def make() -> str:
+        return fresh_database(demo_template)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_url(demo_copy: Callable[[], str]) -> str:
+    """A demo-city database shared by read-only tests of the session."""
+    return demo_copy()
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_url: str) -> Iterator[Engine]:
+    eng = make_engine(demo_url, pool_size=5)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_url: str) -> Iterator[LiveServer]:
+    server = LiveServer(demo_url).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_tokens(demo_url: str) -> dict[str, str]:
+    """One plain token per role on the shared demo database."""
+    from gis.db import session_scope
+    from gis.models import ROLES
+    from gis.tokens import create_token
+
+    eng = make_engine(demo_url, pool_size=1)
+    plain: dict[str, str] = {}
+    with session_scope(eng) as session:
+        for role in ROLES:
+            plain[role], _ = create_token(session, role, f"test-{role}")
+    eng.dispose()
+    return plain
+
+
+@pytest.fixture
+def demo_http(demo_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=demo_server.base_url, timeout=30) as client:
+        yield client

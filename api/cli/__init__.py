@@ -1,5 +1,1 @@
-"""The ``wangge`` command line."""
-
-from api.cli.main import app, main
-
-__all__ = ["app", "main"]
+"""The ``wangge`` command line; each module here with a ``register(app)`` adds commands."""

@@ -92,3 +92,9 @@ def serve(
         workers=workers,
         log_level="info",
     )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+    app.command("migrate")(migrate)
+    app.command("serve")(serve)

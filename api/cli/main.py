@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from api.cli import db
 from gis.cluster import ClusterError
 from gis.db import DatabaseUnreachable
 from gis.errors import WanggeError
@@ -19,9 +21,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.add_typer(db.db_app, name="db")
-app.command("migrate")(db.migrate)
-app.command("serve")(db.serve)
+
+# Each module in api/cli with a ``register(app)`` adds its commands.
+for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
+    if info.name in {"main", "__main__"}:
+        continue
+    module = importlib.import_module(f"api.cli.{info.name}")
+    if hasattr(module, "register"):
+        module.register(app)
 
 err = Console(stderr=True)
 

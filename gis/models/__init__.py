@@ -27,6 +27,7 @@ __all__ = [
     "MATCHES",
     "ROLES",
     "SRID",
+    "STATUSES",
     "ApiToken",
     "Base",
     "BoundaryVersion",

@@ -1,0 +1,61 @@
+"""API tokens: created once and shown once; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput, NotFound
+from gis.models import ROLES, ApiToken
+
+TOKEN_PREFIX = "wg_"
+
+
+def hash_token(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def create_token(
+    session: Session, role: str, name: str, district_code: str | None = None
+) -> tuple[str, ApiToken]:
+    """Store a new token and return its plain text (shown once) with the row."""
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name, role=role, token_hash=hash_token(plain), district_code=district_code
+    )
+    session.add(token)
+    session.flush()
+    return plain, token
+
+
+def verify_token(session: Session, plain: str) -> ApiToken | None:
+    """The live token for ``plain``, or None; records when it was last used."""
+    token = session.scalars(
+        select(ApiToken).where(
+            ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)
+        )
+    ).one_or_none()
+    if token is not None:
+        session.execute(
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=datetime.now(UTC))
+        )
+    return token
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token with id {token_id}", field="id")
+    if token.revoked_at is None:
+        token.revoked_at = datetime.now(UTC)
+    return token
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
