@@ -52,11 +52,15 @@ class Settings(BaseSettings):
     household_band_min: int = 300
     household_band_max: int = 500
     sliver_tolerance_m2: float = 1.0
+    # Local time of the hotline: report days and due dates count in it.
+    timezone: str = "Asia/Shanghai"
     classes: ClassThresholds = Field(default_factory=ClassThresholds)
 
     # HTTP limits.
     max_body_bytes: int = 1_000_000
     max_page_size: int = 1000
+    # Bulk incident intake (CSV/NDJSON) may be far larger than an ordinary body.
+    max_bulk_bytes: int = 256_000_000
     anonymous_read: bool = True
 
 
