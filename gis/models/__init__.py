@@ -1,5 +1,6 @@
 """The Wangge schema: SQLAlchemy 2 + GeoAlchemy2 models, storage SRID 4490."""
 
+from gis.models.audit import AUDIT_ACTIONS, AuditEntry
 from gis.models.auth import ROLES, ApiToken
 from gis.models.base import SRID, Base
 from gis.models.boundaries import (
@@ -22,6 +23,7 @@ from gis.models.incidents import (
 from gis.models.places import Building, Compound, Facility, PartyBranch
 
 __all__ = [
+    "AUDIT_ACTIONS",
     "BOUNDARY_MODELS",
     "CHANNELS",
     "MATCHES",
@@ -29,6 +31,7 @@ __all__ = [
     "SRID",
     "STATUSES",
     "ApiToken",
+    "AuditEntry",
     "Base",
     "BoundaryVersion",
     "Building",
