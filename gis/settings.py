@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,6 +53,10 @@ class Settings(BaseSettings):
     household_band_min: int = 300
     household_band_max: int = 500
     sliver_tolerance_m2: float = 1.0
+    # Grid editing (网格调整): most vertices a drawn line or outline may have, and the
+    # smallest piece an edit may leave (anything smaller is a sliver, not a grid).
+    edit_max_vertices: int = 5000
+    edit_min_grid_area_m2: float = 100.0
     # Local time of the hotline: report days and due dates count in it.
     timezone: str = "Asia/Shanghai"
     classes: ClassThresholds = Field(default_factory=ClassThresholds)
@@ -62,6 +67,30 @@ class Settings(BaseSettings):
     # Bulk incident intake (CSV/NDJSON) may be far larger than an ordinary body.
     max_bulk_bytes: int = 256_000_000
     anonymous_read: bool = True
+    # Vertices one geometry in a request may have (edits, imports over HTTP, siting areas).
+    max_vertices: int = 50_000
+    # Requests per second per token (or per client address without one), token bucket;
+    # generous by default, lower it on exposed sites; 0 turns the limit off.
+    rate_limit_per_s: float = 5000.0
+    rate_limit_burst: int = 10_000
+    # Origins allowed to call the API from a browser (CORS); empty = same origin only.
+    # Comma-separated in the environment: WANGGE_CORS_ORIGINS=https://a.gov.cn,https://b.gov.cn
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Pages load only same-origin assets (Leaflet, Swagger UI from /vendor); maps use inline
+    # scripts and data:/blob: images. Add a basemap host to img-src if one is used.
+    content_security_policy: str = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
 
 
 @lru_cache(maxsize=1)
