@@ -1,0 +1,141 @@
+"""Appending to the audit log (审计日志) and reading it back.
+
+``record`` is the one way rows get in. ``entries`` reads the log together with
+the two domain logs that already say who changed what: boundary edits
+(``boundary_versions``) and incident transitions (``incident_events``), so an
+administrator sees one time line without the domain writing everything twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput
+from gis.models import AuditEntry, BoundaryVersion, IncidentEvent
+
+# Actions drawn from the domain logs rather than from ``audit_log``.
+BOUNDARY_EDIT = "boundary.edit"
+INCIDENT_EVENT = "incident.event"
+
+
+class PrincipalLike(Protocol):
+    """Whoever acted: an API principal, or anything with the same four facts."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def token_id(self) -> int | None: ...
+    @property
+    def district_code(self) -> str | None: ...
+
+
+def record(
+    session: Session,
+    principal: PrincipalLike,
+    action: str,
+    resource: str,
+    detail: dict[str, Any] | None = None,
+    *,
+    district_code: str | None = None,
+    status: int | None = None,
+    client: str | None = None,
+) -> AuditEntry:
+    """Append one row in the caller's transaction (so it commits or rolls back with the work)."""
+    entry = AuditEntry(
+        token_id=principal.token_id,
+        role=principal.role[:16],
+        actor=principal.name[:120],
+        action=action[:40],
+        resource=resource[:300],
+        status=status,
+        client=client[:64] if client else None,
+        district_code=district_code or principal.district_code,
+        detail=detail or {},
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    include_domain_logs: bool = True,
+) -> list[dict[str, Any]]:
+    """The newest ``limit`` rows, newest first, from the audit log and the domain logs."""
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1", field="limit")
+    audit = select(
+        literal("audit_log").label("source"),
+        AuditEntry.id.label("id"),
+        AuditEntry.at.label("at"),
+        AuditEntry.action.label("action"),
+        AuditEntry.token_id.label("token_id"),
+        AuditEntry.role.label("role"),
+        AuditEntry.actor.label("actor"),
+        AuditEntry.resource.label("resource"),
+        AuditEntry.status.label("status"),
+        AuditEntry.district_code.label("district_code"),
+        AuditEntry.detail.label("detail"),
+    )
+    parts = [audit]
+    if include_domain_logs:
+        parts.append(
+            select(
+                literal("boundary_versions"),
+                BoundaryVersion.id,
+                BoundaryVersion.created_at,
+                literal(BOUNDARY_EDIT),
+                null(),
+                null(),
+                BoundaryVersion.author,
+                literal("boundary_versions/") + cast(BoundaryVersion.id, String),
+                null(),
+                BoundaryVersion.district_code,
+                BoundaryVersion.detail.concat(
+                    func.jsonb_build_object(
+                        "operation", BoundaryVersion.operation, "reason", BoundaryVersion.reason
+                    )
+                ),
+            )
+        )
+        parts.append(
+            select(
+                literal("incident_events"),
+                IncidentEvent.id,
+                IncidentEvent.at,
+                literal(INCIDENT_EVENT),
+                null(),
+                null(),
+                IncidentEvent.actor,
+                literal("incidents/") + cast(IncidentEvent.incident_id, String),
+                null(),
+                IncidentEvent.district_code,
+                func.jsonb_build_object(
+                    "kind",
+                    IncidentEvent.kind,
+                    "from_status",
+                    IncidentEvent.from_status,
+                    "to_status",
+                    IncidentEvent.to_status,
+                ),
+            )
+        )
+    union = union_all(*parts).subquery()
+    query = select(union)
+    if action is not None:
+        query = query.where(union.c.action == action)
+    if since is not None:
+        query = query.where(union.c.at >= since)
+    query = query.order_by(union.c.at.desc(), union.c.id.desc()).limit(limit)
+    return [dict(row._mapping) for row in session.execute(query)]
+
