@@ -1,0 +1,207 @@
+"""Vector tiles (矢量瓦片): one Mapbox Vector Tile per layer, zoom and tile, built by PostGIS.
+
+Geometry is stored in CGCS2000 lon/lat (SRID 4490); tiles are Web Mercator. Polygons are
+simplified to about one tile unit before encoding, incidents are aggregated into counted
+cells below ``INCIDENT_POINTS_FROM_ZOOM`` and capped above it. Tiles never carry personal
+data: reporter name, phone and free-text description are not selected at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, text
+
+from gis.errors import InvalidInput, NotFound
+
+EXTENT = 4096
+BUFFER = 64
+MAX_ZOOM = 22
+# Below this zoom incidents are counted per cell instead of sent one by one.
+INCIDENT_POINTS_FROM_ZOOM = 13
+INCIDENT_CELL_PX = 64
+INCIDENT_CAP = 5000
+# Web Mercator world width in metres.
+WORLD_M = 40075016.685578488
+
+
+@dataclass(frozen=True)
+class TileLayer:
+    name: str
+    table: str
+    columns: str
+    versioned: bool
+    polygons: bool
+
+
+BOUNDARY_COLUMNS = {
+    "districts": "t.code, t.name",
+    "communities": (
+        "t.code, t.name, t.street_code, t.class AS community_class, t.households, t.residents"
+    ),
+    "grids": "t.code, t.name, t.community_code, t.kind, t.households, t.residents",
+}
+
+LAYERS: dict[str, TileLayer] = {
+    **{
+        name: TileLayer(name, name, cols, versioned=True, polygons=True)
+        for name, cols in BOUNDARY_COLUMNS.items()
+    },
+    "facilities": TileLayer(
+        "facilities",
+        "facilities",
+        "t.code, t.name, t.type, t.district_code, t.service_radius_m, t.staff, t.seats, t.hours",
+        versioned=False,
+        polygons=False,
+    ),
+    "incidents": TileLayer(
+        "incidents",
+        "incidents",
+        # No reporter_name, reporter_phone or description: tiles are public.
+        "t.category_code, t.status, t.channel, t.match, t.grid_code, t.community_code,"
+        " to_char(t.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        " AS received_at",
+        versioned=False,
+        polygons=False,
+    ),
+}
+
+
+def _boundary_sql(layer: TileLayer, at: bool) -> str:
+    when = (
+        "t.valid_from <= :at AND (t.valid_to IS NULL OR t.valid_to > :at)"
+        if at
+        else "t.valid_to IS NULL"
+    )
+    return f"""
+WITH b AS (
+  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+), f AS (
+  SELECT t.id, {layer.columns},
+         ST_AsMVTGeom(ST_Transform(ST_Simplify(t.geom, :tol, true), 3857), b.env,
+                      {EXTENT}, {BUFFER}, true) AS geom
+  FROM {layer.table} t, b
+  WHERE t.geom && b.qenv AND {when}
+)
+SELECT ST_AsMVT(f, '{layer.name}', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS NOT NULL
+"""
+
+
+def _facility_sql(layer: TileLayer, at: bool) -> str:
+    when = (
+        "t.created_at <= :at AND (t.retired_at IS NULL OR t.retired_at > :at)"
+        if at
+        else "t.active AND t.retired_at IS NULL"
+    )
+    return f"""
+WITH b AS (
+  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+), f AS (
+  SELECT t.id, {layer.columns},
+         ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
+  FROM {layer.table} t, b
+  WHERE t.geom && b.qenv AND {when}
+)
+SELECT ST_AsMVT(f, '{layer.name}', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS NOT NULL
+"""
+
+
+def _incident_when(at: bool) -> str:
+    return "t.received_at <= :at" if at else "true"
+
+
+def _incident_points_sql(layer: TileLayer, at: bool) -> str:
+    return f"""
+WITH b AS (
+  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+), f AS (
+  SELECT t.id, {layer.columns},
+         ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
+  FROM incidents t, b
+  WHERE t.geom && b.qenv AND {_incident_when(at)}
+  ORDER BY t.received_at DESC
+  LIMIT {INCIDENT_CAP}
+)
+SELECT ST_AsMVT(f, 'incidents', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS NOT NULL
+"""
+
+
+def _incident_cells_sql(at: bool) -> str:
+    # One feature per occupied cell of INCIDENT_CELL_PX tile units, at the cell's mean point.
+    return f"""
+WITH b AS (
+  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+         ST_Transform(ST_TileEnvelope(:z, :x, :y), 4490) AS qenv
+), p AS (
+  SELECT ST_Transform(t.geom, 3857) AS g, t.status FROM incidents t, b
+  WHERE t.geom && b.qenv AND {_incident_when(at)}
+), c AS (
+  SELECT ST_SnapToGrid(g, :cell) AS k, count(*) AS n,
+         count(*) FILTER (WHERE status <> 'closed') AS open_n,
+         ST_Centroid(ST_Collect(g)) AS centre
+  FROM p GROUP BY 1
+), f AS (
+  SELECT row_number() OVER (ORDER BY n DESC) AS id, n::int AS count, open_n::int AS open_count,
+         true AS cluster, ST_AsMVTGeom(centre, b.env, {EXTENT}, {BUFFER}, true) AS geom
+  FROM c, b
+)
+SELECT ST_AsMVT(f, 'incidents', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS NOT NULL
+"""
+
+
+def _sql_for(layer: TileLayer, z: int, at: bool) -> str:
+    if layer.polygons:
+        return _boundary_sql(layer, at)
+    if layer.name == "facilities":
+        return _facility_sql(layer, at)
+    if z < INCIDENT_POINTS_FROM_ZOOM:
+        return _incident_cells_sql(at)
+    return _incident_points_sql(layer, at)
+
+
+# Every statement a tile can need, built once: nothing from the request enters SQL text.
+_STATEMENTS = {
+    (name, at, points): text(_sql_for(layer, INCIDENT_POINTS_FROM_ZOOM if points else 0, at))
+    for name, layer in LAYERS.items()
+    for at in (False, True)
+    for points in (False, True)
+}
+
+
+def check_tile(layer: str, z: int, x: int, y: int) -> TileLayer:
+    if layer not in LAYERS:
+        raise NotFound(f"unknown tile layer {layer!r}; one of {', '.join(LAYERS)}", field="layer")
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidInput(f"zoom must be 0..{MAX_ZOOM}", field="z")
+    n = 1 << z
+    if not 0 <= x < n:
+        raise InvalidInput(f"x must be 0..{n - 1} at zoom {z}", field="x")
+    if not 0 <= y < n:
+        raise InvalidInput(f"y must be 0..{n - 1} at zoom {z}", field="y")
+    return LAYERS[layer]
+
+
+def render_tile(
+    conn: Connection, layer: str, z: int, x: int, y: int, at: datetime | None = None
+) -> bytes:
+    """The MVT bytes of one tile (empty bytes when the tile holds nothing)."""
+    spec = check_tile(layer, z, x, y)
+    points = z >= INCIDENT_POINTS_FROM_ZOOM
+    stmt = _STATEMENTS[(spec.name, at is not None, points)]
+    # Simplify to about one tile unit, in degrees of longitude (storage is lon/lat).
+    tol = 360.0 / (EXTENT * (1 << z)) if z < 18 else 0.0
+    cell = WORLD_M / (1 << z) / EXTENT * INCIDENT_CELL_PX
+    params: dict[str, object] = {"z": z, "x": x, "y": y, "tol": tol, "cell": cell}
+    if at is not None:
+        params["at"] = at
+    data = conn.execute(stmt, params).scalar()
+    return bytes(data) if data else b""
+
+
+def etag_of(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
