@@ -7,6 +7,7 @@ import pkgutil
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -14,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 import api.routers
 from api import errors
+from api.middleware import GuardMiddleware
 from gis.db import database_url, engine_for
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 
@@ -36,6 +38,17 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
 
     errors.install(app)
+    if settings.cors_origins:
+        # Off unless origins are listed: the pages are served from the same origin.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    # Added last, so outermost: limits and security headers apply to every response.
+    app.add_middleware(GuardMiddleware, settings=settings, factory=app.state.sessionmaker)
     # Each module in api/routers with a ``router`` is mounted; modules own their prefixes.
     for info in sorted(pkgutil.iter_modules(api.routers.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"api.routers.{info.name}")

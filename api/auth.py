@@ -31,6 +31,18 @@ class Principal:
     def at_least(self, role: str) -> bool:
         return privacy.role_at_least(self.role, role)
 
+    def covers(self, district_code: str | None) -> bool:
+        """A district-scoped token acts only on its own district; others act city-wide."""
+        return self.district_code is None or district_code == self.district_code
+
+    def check_district(self, district_code: str | None) -> None:
+        """403 when a district-scoped token reaches outside its district."""
+        if not self.covers(district_code):
+            raise HTTPException(
+                status_code=403,
+                detail=f"token is limited to district {self.district_code}",
+            )
+
 
 ANONYMOUS = Principal(role="anonymous", name="anonymous")
 
@@ -86,6 +98,8 @@ def require(role: str) -> Callable[[Request], Principal]:
             )
         return principal
 
+    # Lets tests and tools read the role a route demands from its dependencies.
+    dependency.required_role = role  # type: ignore[attr-defined]
     return dependency
 
 

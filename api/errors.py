@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis.db import DatabaseUnreachable
@@ -15,6 +24,7 @@ from gis.errors import Conflict, InvalidInput, NotFound, WanggeError
 
 STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409}
 RETRY_AFTER_S = 5
+log = logging.getLogger("wangge.errors")
 
 
 def error_body(message: str, field: str | None = None, **detail: Any) -> dict[str, Any]:
@@ -67,11 +77,39 @@ async def database_down(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _db_cause(exc: Exception) -> str:
+    """The first line PostgreSQL gave, without the statement or its parameters."""
+    orig = getattr(exc, "orig", exc)
+    lines = [ln.strip() for ln in str(orig).splitlines() if ln.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Connection lost, refused, shutting down, or no pooled connection in time."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc, OperationalError | InterfaceError
+        )
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout)
+
+
 async def database_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
-    if exc.connection_invalidated or isinstance(exc, OperationalError):
+    if is_unreachable(exc):
         return await database_down(request, exc)
-    raise exc
+    # Input that slipped past validation and was refused by a constraint or a type.
+    if isinstance(exc, IntegrityError | psycopg.IntegrityError):
+        return JSONResponse(
+            error_body(f"conflicts with stored data: {_db_cause(exc)}"), status_code=409
+        )
+    if isinstance(exc, DataError | psycopg.DataError):
+        return JSONResponse(error_body(f"invalid value: {_db_cause(exc)}"), status_code=422)
+    return await internal_error(request, exc)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # The trace goes to the log, never to the caller.
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(error_body("internal error"), status_code=500)
 
 
 def install(app: FastAPI) -> None:
@@ -80,3 +118,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DatabaseUnreachable, database_down)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(psycopg.Error, database_error)
+    app.add_exception_handler(PoolTimeout, database_down)
+    app.add_exception_handler(Exception, internal_error)

@@ -138,4 +138,3 @@ def entries(
         query = query.where(union.c.at >= since)
     query = query.order_by(union.c.at.desc(), union.c.id.desc()).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
-

@@ -29,3 +29,40 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return name
     return name[0] + "*" * (len(name) - 1)
+
+
+# -- the one decision on what a response may show ------------------------------------
+
+PERSONAL_FIELDS = ("reporter_name", "reporter_phone")
+MASKS = {"reporter_name": mask_name, "reporter_phone": mask_phone}
+
+
+def reveals_personal_data(role: str, *, public: bool = False, export: bool = False) -> bool:
+    """Whether a response for ``role`` may carry reporters' names and phones unmasked.
+
+    ``public`` outputs (tiles, OGC API, Open311, maps, exports) never do, except when
+    an administrator explicitly asks for personal data (``export=True``, audited by the
+    caller). Elsewhere dispatchers and above see them.
+    """
+    if export:
+        return role == "admin"
+    if public:
+        return False
+    return may_see_personal_data(role)
+
+
+def present(record: dict[str, object], reveal: bool) -> dict[str, object]:
+    """``record`` with its personal fields masked unless ``reveal``; a new dict."""
+    if reveal:
+        return dict(record)
+    out = dict(record)
+    for key, mask in MASKS.items():
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = mask(value)
+    return out
+
+
+def redact(record: dict[str, object]) -> dict[str, object]:
+    """``record`` without personal fields at all (public feeds that have no use for them)."""
+    return {k: v for k, v in record.items() if k not in PERSONAL_FIELDS}

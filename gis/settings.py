@@ -26,6 +26,9 @@ class ClassThresholds(BaseSettings):
     a_max_old_compound_residents: int = 3500
     b_min_residents: int = 6000
     b_min_old_compound_residents: int = 3500
+    # "Many elderly" (B) and "many migrants" (C), as shares of residents.
+    b_min_elderly_share: float = 0.15
+    c_min_migrant_share: float = 0.20
     subsidy_a: int = 150_000
     subsidy_b: int = 300_000
     subsidy_c: int = 150_000
@@ -48,6 +51,10 @@ class Settings(BaseSettings):
 
     # Domain rules (design.md).
     snap_tolerance_m: float = 50.0
+    # Points farther than this outside every district are refused as outside the service area.
+    service_area_margin_m: float = 20_000.0
+    # How often (ms) the cached assignment snapshot checks for new boundaries or stations.
+    assign_refresh_ms: int = 1000
     station_radius_m: float = 2000.0
     canteen_radius_m: float = 1000.0
     household_band_min: int = 300
@@ -60,6 +67,13 @@ class Settings(BaseSettings):
     # Local time of the hotline: report days and due dates count in it.
     timezone: str = "Asia/Shanghai"
     classes: ClassThresholds = Field(default_factory=ClassThresholds)
+
+    # Map pages: an XYZ basemap URL with {z}/{x}/{y}; empty = none, pages then work offline.
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    basemap_max_zoom: int = 18
+    # Amap / Tencent tiles are in GCJ-02: shift the overlays onto them.
+    basemap_gcj02: bool = False
 
     # HTTP limits.
     max_body_bytes: int = 1_000_000

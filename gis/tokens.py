@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,11 @@ def create_token(
     return plain, token
 
 
+# ``last_used_at`` is a day-to-day fact; refreshing it at most once a minute keeps a
+# busy token from turning every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def verify_token(session: Session, plain: str) -> ApiToken | None:
     """The live token for ``plain``, or None; records when it was last used."""
     token = session.scalars(
@@ -41,11 +46,19 @@ def verify_token(session: Session, plain: str) -> ApiToken | None:
             ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)
         )
     ).one_or_none()
-    if token is not None:
-        session.execute(
-            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=datetime.now(UTC))
-        )
+    now = datetime.now(UTC)
+    if token is not None and (
+        token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
+    ):
+        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token
+
+
+def find_token(session: Session, plain: str) -> ApiToken | None:
+    """The token for ``plain`` whether live or revoked (to say who tried), or None."""
+    return session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(plain))
+    ).one_or_none()
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:
