@@ -39,9 +39,7 @@ def test_roles_below_the_requirement_are_forbidden(
         for role in ROLES:
             if ROLE_ORDER.index(role) >= ROLE_ORDER.index(route.role):
                 continue
-            response = http.request(
-                route.method, route.path, json={}, headers=bearer(tokens[role])
-            )
+            response = http.request(route.method, route.path, json={}, headers=bearer(tokens[role]))
             assert response.status_code == 403, (route, role, response.text)
             assert route.role in response.json()["error"]
             checked += 1
@@ -89,9 +87,7 @@ def test_writes_are_audited_with_who_and_outcome(
     http.request(route.method, f"{route.path}?m={marker}", json={})
     with Session(engine) as session:
         rows = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.resource.contains(marker))
-            .order_by(AuditEntry.id)
+            select(AuditEntry).where(AuditEntry.resource.contains(marker)).order_by(AuditEntry.id)
         ).all()
     assert [(r.action, r.role, r.status) for r in rows] == [
         ("write", low, 403),
