@@ -43,9 +43,7 @@ class Step:
 def check_step(status: str, step: Step) -> None:
     """Raise :class:`Conflict` naming from/to when ``step`` is not allowed from ``status``."""
     if step.to not in TARGETS:
-        raise InvalidInput(
-            f"unknown step {step.to!r}; one of {', '.join(TARGETS)}", field="to"
-        )
+        raise InvalidInput(f"unknown step {step.to!r}; one of {', '.join(TARGETS)}", field="to")
     if step.to in FOLLOW_UPS:
         if status != "closed":
             raise Conflict(

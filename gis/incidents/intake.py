@@ -1,0 +1,103 @@
+"""One report in (受理): validate, normalise the point, assign, store with its "received" event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from gis.assign import Assigner, Assignment
+from gis.assign.intake import normalize_point
+from gis.coords import normalize_crs
+from gis.incidents.due import due_at, local_zone
+from gis.incidents.records import IncidentIn, categories, check_category
+from gis.models import SRID, Incident, IncidentEvent
+
+
+def assignment_columns(a: Assignment) -> dict[str, Any]:
+    """The incident columns that record an assignment."""
+    return {
+        "match": a.match,
+        "distance_m": float(a.distance_m),
+        "grid_code": a.grid.code if a.grid else None,
+        "community_code": a.community.code if a.community else None,
+        "street_code": a.street.code if a.street else None,
+        "district_code": a.district.code if a.district else None,
+        "station_id": a.station.id if a.station else None,
+        "station_distance_m": a.station.distance_m if a.station else None,
+        "station_within_radius": a.station.within_radius if a.station else None,
+        "party_branch_id": a.party_branch.id if a.party_branch else None,
+        "boundary_version_id": a.boundary_version_id,
+    }
+
+
+def aware(at: datetime | None) -> datetime:
+    """Naive times are hotline local time; missing means now."""
+    if at is None:
+        return datetime.now(UTC)
+    if at.tzinfo is None:
+        return at.replace(tzinfo=local_zone())
+    return at
+
+
+def create_incident(
+    session: Session, data: IncidentIn, actor: str, assigner: Assigner
+) -> tuple[Incident, bool]:
+    """Store a new incident, or return the one already stored under its ``external_id``.
+
+    Returns ``(incident, created)``. Concurrent posts of one external_id are safe:
+    the unique index decides, and the loser reads the winner's row.
+    """
+    if data.external_id is not None:
+        existing = session.scalars(
+            select(Incident).where(Incident.external_id == data.external_id)
+        ).one_or_none()
+        if existing is not None:
+            return existing, False
+    days = check_category(categories(session), data.category_code)
+    crs = normalize_crs(data.crs)
+    lon, lat = normalize_point(data.lon, data.lat, crs, assigner)
+    received_at = aware(data.received_at)
+    values: dict[str, Any] = {
+        "external_id": data.external_id,
+        "channel": data.channel,
+        "category_code": data.category_code,
+        "description": data.description,
+        "address": data.address,
+        "geom": func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID),
+        "input_crs": crs[:16],
+        "reporter_name": data.reporter_name,
+        "reporter_phone": data.reporter_phone,
+        "status": "received",
+        "received_at": received_at,
+        "due_at": due_at(received_at, days),
+        **assignment_columns(assigner.locate(lon, lat)),
+    }
+    stmt = insert(Incident).values(**values)
+    if data.external_id is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["external_id"])
+    new_id = session.execute(stmt.returning(Incident.id)).scalar_one_or_none()
+    if new_id is None:
+        # Lost the race to a concurrent post of the same external_id.
+        winner = session.scalars(
+            select(Incident).where(Incident.external_id == data.external_id)
+        ).one()
+        return winner, False
+    session.add(
+        IncidentEvent(
+            incident_id=new_id,
+            district_code=values["district_code"],
+            at=received_at,
+            actor=actor,
+            kind="received",
+            to_status="received",
+            detail={"channel": data.channel, "match": values["match"]},
+        )
+    )
+    session.flush()
+    incident = session.get(Incident, new_id)
+    assert incident is not None
+    return incident, True

@@ -1,0 +1,159 @@
+"""Reading incidents: filters, pages, the event log, the JSON shape with personal data masked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from gis.errors import InvalidInput, NotFound
+from gis.incidents.due import is_overdue
+from gis.models import CHANNELS, STATUSES, Incident, IncidentEvent
+
+
+@dataclass
+class IncidentFilter:
+    grid: str | None = None
+    community: str | None = None
+    station: int | None = None
+    status: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    overdue: bool | None = None
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL twin of :func:`gis.incidents.due.is_overdue`."""
+    return and_(
+        Incident.due_at.is_not(None), func.coalesce(Incident.closed_at, now) > Incident.due_at
+    )
+
+
+def _conditions(f: IncidentFilter, now: datetime) -> list[ColumnElement[bool]]:
+    if f.status is not None and f.status not in STATUSES:
+        raise InvalidInput(f"unknown status {f.status!r}; one of {', '.join(STATUSES)}", "status")
+    if f.channel is not None and f.channel not in CHANNELS:
+        raise InvalidInput(
+            f"unknown channel {f.channel!r}; one of {', '.join(CHANNELS)}", "channel"
+        )
+    conds: list[ColumnElement[bool]] = []
+    pairs: list[tuple[Any, Any]] = [
+        (Incident.grid_code, f.grid),
+        (Incident.community_code, f.community),
+        (Incident.station_id, f.station),
+        (Incident.status, f.status),
+        (Incident.category_code, f.category),
+        (Incident.channel, f.channel),
+    ]
+    conds += [column == value for column, value in pairs if value is not None]
+    if f.since is not None:
+        conds.append(Incident.received_at >= f.since)
+    if f.until is not None:
+        conds.append(Incident.received_at < f.until)
+    if f.overdue is not None:
+        clause = overdue_clause(now)
+        conds.append(clause if f.overdue else or_(Incident.due_at.is_(None), ~clause))
+    return conds
+
+
+def list_incidents(
+    session: Session,
+    f: IncidentFilter,
+    limit: int,
+    offset: int = 0,
+    cursor: int | None = None,
+) -> list[tuple[Incident, float, float]]:
+    """Newest first (by id). ``cursor`` = the last id of the previous page (keyset paging)."""
+    now = datetime.now(UTC)
+    stmt = select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom)).where(
+        *_conditions(f, now)
+    )
+    if cursor is not None:
+        stmt = stmt.where(Incident.id < cursor)
+    stmt = stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)
+    return [(inc, float(x), float(y)) for inc, x, y in session.execute(stmt)]
+
+
+def get_incident(session: Session, incident_id: int) -> tuple[Incident, float, float]:
+    row = session.execute(
+        select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom)).where(
+            Incident.id == incident_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no incident with id {incident_id}", field="id")
+    return row[0], float(row[1]), float(row[2])
+
+
+def events_of(session: Session, incident_id: int) -> list[IncidentEvent]:
+    return list(
+        session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident_id)
+            .order_by(IncidentEvent.at, IncidentEvent.id)
+        )
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def incident_dict(
+    inc: Incident, lon: float, lat: float, now: datetime | None = None
+) -> dict[str, Any]:
+    """The JSON shape of an incident, personal data included: callers present it through
+    ``gis.privacy.present`` (masked for whoever may not see it)."""
+    now = now or datetime.now(UTC)
+    return {
+        "id": inc.id,
+        "external_id": inc.external_id,
+        "channel": inc.channel,
+        "category_code": inc.category_code,
+        "description": inc.description,
+        "address": inc.address,
+        "lon": lon,
+        "lat": lat,
+        "input_crs": inc.input_crs,
+        "reporter_name": inc.reporter_name,
+        "reporter_phone": inc.reporter_phone,
+        "status": inc.status,
+        "handled_directly": inc.handled_directly,
+        "received_at": _iso(inc.received_at),
+        "due_at": _iso(inc.due_at),
+        "overdue": is_overdue(inc.due_at, inc.closed_at, now),
+        "closed_at": _iso(inc.closed_at),
+        "callback_at": _iso(inc.callback_at),
+        "rating": inc.rating,
+        "assignment": {
+            "match": inc.match,
+            "distance_m": inc.distance_m,
+            "grid_code": inc.grid_code,
+            "community_code": inc.community_code,
+            "street_code": inc.street_code,
+            "district_code": inc.district_code,
+            "station_id": inc.station_id,
+            "station_distance_m": inc.station_distance_m,
+            "station_within_radius": inc.station_within_radius,
+            "party_branch_id": inc.party_branch_id,
+            "boundary_version_id": inc.boundary_version_id,
+        },
+    }
+
+
+def event_dict(ev: IncidentEvent) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "at": _iso(ev.at),
+        "actor": ev.actor,
+        "kind": ev.kind,
+        "from_status": ev.from_status,
+        "to_status": ev.to_status,
+        "note": ev.note,
+        "detail": ev.detail,
+    }

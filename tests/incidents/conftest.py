@@ -1,0 +1,72 @@
+"""Fixtures for the incident tests: categories on the empty database, helpers for requests."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+# Categories of the empty test database (the demo city brings its own).
+TEST_CATEGORIES = (
+    ("property_service", "物业服务", "Property services", "Housing bureau", 5),
+    ("noise", "噪声扰民", "Noise", "Ecology and environment bureau", 3),
+    ("road_damage", "道路破损", "Road damage", "Urban management bureau", 2),
+)
+_ids = itertools.count(1)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_external_id(prefix: str = "t") -> str:
+    return f"{prefix}-{next(_ids):06d}-{id(_ids) % 9973}"
+
+
+@pytest.fixture(scope="session")
+def categories(engine: Engine) -> list[str]:
+    """The test categories, present in the session's empty database."""
+    with engine.begin() as conn:
+        for code, zh, en, unit, days in TEST_CATEGORIES:
+            conn.execute(
+                text(
+                    "INSERT INTO incident_categories (code, name_zh, name_en, handling_unit,"
+                    " due_working_days, active) VALUES (:c, :zh, :en, :u, :d, true)"
+                    " ON CONFLICT (code) DO NOTHING"
+                ),
+                {"c": code, "zh": zh, "en": en, "u": unit, "d": days},
+            )
+    return [c[0] for c in TEST_CATEGORIES]
+
+
+@pytest.fixture
+def incident_body(categories: list[str]) -> Iterator[dict[str, Any]]:
+    """A valid POST body (a point in Xining; the empty database has no grids: outside)."""
+    yield {
+        "external_id": new_external_id(),
+        "channel": "hotline_call",
+        "category_code": categories[0],
+        "description": "电梯故障 lift out of order",
+        "lon": 101.7782,
+        "lat": 36.6171,
+        "crs": "wgs84",
+        "reporter_name": "张三丰",
+        "reporter_phone": "13812345678",
+    }
+
+
+def count_incidents(engine: Engine, where: str = "true", **params: Any) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text(f"SELECT count(*) FROM incidents WHERE {where}"), params).scalar_one()
+        )
+
+
+def post(
+    http: httpx.Client, token: str, body: Any, path: str = "/api/v1/incidents"
+) -> httpx.Response:
+    return http.post(path, json=body, headers=bearer(token))
