@@ -1,0 +1,194 @@
+"""The layers assignment needs, read from PostGIS once per boundary version.
+
+A snapshot holds, as of one time, the grids with their community, street and
+district, the district outlines, the active enforcement stations, the
+compounds and the party branches, as sorted numpy arrays: grids by code (so
+the smallest index is the smallest code), stations, compounds and branches by
+id (so ties go to the oldest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, text
+
+STATION_TYPE = "enforcement_station"  # 综合执法服务站
+
+Objects = NDArray[np.object_]
+
+
+def _valid(at: datetime | None) -> str:
+    """Rows of a versioned boundary table valid at ``at`` (current when None)."""
+    if at is None:
+        return "valid_to IS NULL"
+    return "valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)"
+
+
+def _facility_filter(at: datetime | None) -> str:
+    # Facilities carry no validity interval, only a retirement time: as of ``at`` a
+    # station counts when it is active now or was retired after ``at``.
+    if at is None:
+        return "active AND retired_at IS NULL"
+    return "((active AND retired_at IS NULL) OR retired_at > :at)"
+
+
+@dataclass
+class Snapshot:
+    """Arrays of the layers valid at ``at``; see the module docstring for their order."""
+
+    at: datetime | None
+    version_id: int | None
+    grid_geom: Objects
+    grid_code: Objects
+    grid_name: Objects
+    grid_community: Objects
+    grid_street: Objects
+    grid_district: Objects
+    district_geom: Objects
+    district_code: Objects
+    names: dict[str, str]  # code → name for communities, streets and districts
+    station_id: NDArray[np.int64]
+    station_code: Objects
+    station_name: Objects
+    station_lon: NDArray[np.float64]
+    station_lat: NDArray[np.float64]
+    station_radius_m: NDArray[np.float64]
+    station_district: Objects
+    compound_id: NDArray[np.int64]
+    compound_geom: Objects
+    branch_id: NDArray[np.int64]
+    branch_name: Objects
+    branch_kind: Objects
+    compound_branch: dict[int, int]  # compound id → branch index
+    grid_branch: dict[str, int]  # grid code → branch index
+    community_branch: dict[str, int]  # community code → branch index
+
+
+def _rows(conn: Connection, sql: str, at: datetime | None) -> list[Any]:
+    return list(conn.execute(text(sql), {"at": at} if at is not None else {}))
+
+
+def _geoms(rows: list[Any], column: int) -> Objects:
+    wkb = np.array([bytes(r[column]) for r in rows], dtype=object)
+    return np.asarray(shapely.from_wkb(wkb), dtype=object) if len(rows) else np.empty(0, object)
+
+
+def _col(rows: list[Any], column: int, dtype: Any = object) -> Any:
+    return np.array([r[column] for r in rows], dtype=dtype) if rows else np.empty(0, dtype)
+
+
+def version_at(conn: Connection, at: datetime | None) -> int | None:
+    """The boundary version an answer as of ``at`` is made under."""
+    if at is None:
+        return conn.execute(text("SELECT max(id) FROM boundary_versions")).scalar_one_or_none()
+    # The newest version that opened a row valid at ``at`` or closed one before it.
+    parts = " UNION ALL ".join(
+        f"SELECT max(version_id) FROM {t} WHERE {_valid(at)}"
+        f" UNION ALL SELECT max(retired_version_id) FROM {t} WHERE valid_to <= :at"
+        for t in ("districts", "streets", "communities", "grids")
+    )
+    value = conn.execute(text(f"SELECT max(v) FROM ({parts}) AS s(v)"), {"at": at}).scalar()
+    return int(value) if value is not None else None
+
+
+def load_snapshot(engine: Engine, at: datetime | None = None) -> Snapshot:
+    """Read every layer valid at ``at`` (current when None) in one repeatable-read view."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        valid = _valid(at)
+        grids = _rows(
+            conn,
+            "SELECT code, name, community_code, street_code, district_code, ST_AsBinary(geom)"
+            f" FROM grids WHERE {valid} ORDER BY code",
+            at,
+        )
+        districts = _rows(
+            conn,
+            f"SELECT code, name, ST_AsBinary(geom) FROM districts WHERE {valid} ORDER BY code",
+            at,
+        )
+        names = {
+            code: name
+            for table in ("streets", "communities")
+            for code, name in _rows(conn, f"SELECT code, name FROM {table} WHERE {valid}", at)
+        }
+        names.update({r[0]: r[1] for r in districts})
+        stations = _rows(
+            conn,
+            "SELECT id, code, name, ST_X(geom), ST_Y(geom), service_radius_m, district_code"
+            f" FROM facilities WHERE type = '{STATION_TYPE}' AND {_facility_filter(at)}"
+            " ORDER BY id",
+            at,
+        )
+        compounds = _rows(conn, "SELECT id, ST_AsBinary(geom) FROM compounds ORDER BY id", None)
+        branches = _rows(
+            conn,
+            "SELECT id, name, kind, compound_id, grid_code, community_code FROM party_branches"
+            " WHERE kind IN ('compound_branch', 'grid_branch', 'community_committee') ORDER BY id",
+            None,
+        )
+        version = version_at(conn, at)
+    compound_branch: dict[int, int] = {}
+    grid_branch: dict[str, int] = {}
+    community_branch: dict[str, int] = {}
+    for i, (_, _, kind, compound_id, grid_code, community_code) in enumerate(branches):
+        # setdefault: when a seat has several branches, the oldest (smallest id) answers.
+        if kind == "compound_branch":
+            compound_branch.setdefault(int(compound_id), i)
+        elif kind == "grid_branch":
+            grid_branch.setdefault(grid_code, i)
+        else:
+            community_branch.setdefault(community_code, i)
+    return Snapshot(
+        at=at,
+        version_id=version,
+        grid_geom=_geoms(grids, 5),
+        grid_code=_col(grids, 0),
+        grid_name=_col(grids, 1),
+        grid_community=_col(grids, 2),
+        grid_street=_col(grids, 3),
+        grid_district=_col(grids, 4),
+        district_geom=_geoms(districts, 2),
+        district_code=_col(districts, 0),
+        names=names,
+        station_id=_col(stations, 0, np.int64),
+        station_code=_col(stations, 1),
+        station_name=_col(stations, 2),
+        station_lon=_col(stations, 3, np.float64),
+        station_lat=_col(stations, 4, np.float64),
+        station_radius_m=_col(stations, 5, np.float64),
+        station_district=_col(stations, 6),
+        compound_id=_col(compounds, 0, np.int64),
+        compound_geom=_geoms(compounds, 1),
+        branch_id=_col(branches, 0, np.int64),
+        branch_name=_col(branches, 1),
+        branch_kind=_col(branches, 2),
+        compound_branch=compound_branch,
+        grid_branch=grid_branch,
+        community_branch=community_branch,
+    )
+
+
+FINGERPRINT_SQL = text(
+    """
+    SELECT (SELECT max(id) FROM boundary_versions),
+           (SELECT md5(coalesce(string_agg(concat_ws('|', id, active, retired_at,
+                    service_radius_m, district_code, code, name, ST_AsEWKB(geom)), ',' ORDER BY id),
+                    '')) FROM facilities WHERE type = 'enforcement_station'),
+           (SELECT md5(coalesce(string_agg(concat_ws('|', id, md5(ST_AsEWKB(geom))), ','
+                    ORDER BY id), '')) FROM compounds),
+           (SELECT concat_ws('|', count(*), max(id), sum(hashtext(concat_ws('|', kind, name,
+                    compound_id, grid_code, community_code)))) FROM party_branches)
+    """
+)
+
+
+def fingerprint(engine: Engine) -> tuple[Any, ...]:
+    """Cheap signature of everything a snapshot depends on (versions, stations, branches)."""
+    with engine.connect() as conn:
+        return tuple(conn.execute(FINGERPRINT_SQL).one())
