@@ -1,0 +1,38 @@
+"""The incident category table (诉求分类) of the demo city: 12345 topics, who handles them."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class Category(TypedDict):
+    code: str
+    name_zh: str
+    name_en: str
+    handling_unit: str
+    due_working_days: int
+
+
+def _c(code: str, zh: str, en: str, unit: str, days: int) -> Category:
+    return Category(code=code, name_zh=zh, name_en=en, handling_unit=unit, due_working_days=days)
+
+
+CATEGORIES: tuple[Category, ...] = (
+    _c("property_services", "物业服务", "Property services", "住房和城乡建设局", 5),
+    _c("consumer_rights", "消费维权", "Consumer rights", "市场监督管理局", 5),
+    _c("noise", "噪音扰民", "Noise nuisance", "生态环境局", 3),
+    _c("heating", "供暖问题", "Heating supply", "供热公司", 2),
+    _c("water_supply", "供水问题", "Water supply", "供排水集团", 2),
+    _c("power_supply", "供电问题", "Power supply", "国网西宁供电公司", 2),
+    _c("road_traffic", "道路交通", "Roads and traffic", "交通运输局", 5),
+    _c("sanitation", "环境卫生", "Sanitation and refuse", "城市管理局", 3),
+    _c("illegal_construction", "违章建筑", "Illegal construction", "综合行政执法局", 5),
+    _c("street_vending", "占道经营", "Street vending and encroachment", "综合行政执法局", 3),
+    _c("wage_arrears", "拖欠工资", "Unpaid wages", "人力资源和社会保障局", 5),
+    _c("social_security", "社保医保", "Social and medical insurance", "医疗保障局", 5),
+    _c("public_transport", "公交出行", "Public transport", "公交集团", 5),
+    _c("education", "教育问题", "Schools and education", "教育局", 5),
+    _c("food_safety", "食品安全", "Food safety", "市场监督管理局", 3),
+    _c("greening", "园林绿化", "Parks and greenery", "园林绿化局", 5),
+    _c("other", "其他", "Other", "市政府便民服务热线中心", 5),
+)
