@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from api.cli.common import open_engine
-from gis import facilities as fac
-from gis.db import session_scope
-from gis.models import Facility
+
+if TYPE_CHECKING:
+    from gis.models import Facility
 
 facility_app = typer.Typer(
     help="Service facilities (服务设施) and their circles.", no_args_is_help=True
 )
 out = Console()
 ACTOR = "cli"
+
+
+def _domain() -> tuple[Any, Any]:
+    # Imported on use: every `wangge` command loads this module, few need the domain.
+    from gis import facilities
+    from gis.db import session_scope
+
+    return facilities, session_scope
 
 
 def _report(action: str, facility: Facility) -> None:
@@ -41,6 +51,7 @@ def add(
     hours: str = typer.Option("24h", "--hours"),
 ) -> None:
     """Add a facility; its service circle is computed at once."""
+    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.create_facility(
@@ -70,6 +81,7 @@ def move(
     district: str | None = typer.Option(None, "--district", help="When it moves to another"),
 ) -> None:
     """Move a facility; its circle follows."""
+    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.update_facility(
@@ -89,6 +101,7 @@ def set_(
     hours: str | None = typer.Option(None, "--hours"),
 ) -> None:
     """Change radius, capacity, name or hours."""
+    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.update_facility(
@@ -101,6 +114,7 @@ def set_(
 @facility_app.command("retire")
 def retire(key: str = typer.Argument(..., help="Facility id or code")) -> None:
     """Take a facility out of service; its row stays for history."""
+    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.retire_facility(session, key)
@@ -114,38 +128,47 @@ def list_(
     district: str | None = typer.Option(None, "--district"),
     all_: bool = typer.Option(False, "--all", help="Include retired facilities"),
 ) -> None:
-    """List facilities."""
+    """List facilities (a table on a terminal, tab-separated lines in a pipe)."""
+    fac, session_scope = _domain()
+    header = (
+        "id",
+        "code",
+        "type",
+        "name",
+        "district",
+        "lon",
+        "lat",
+        "radius_m",
+        "staff",
+        "seats",
+        "active",
+    )
     with session_scope(open_engine()) as session:
         rows = fac.list_facilities(session, type, district, all_)
         where = fac.facility_lonlat(session, [f.id for f in rows])
-        table = Table(
-            "id",
-            "code",
-            "type",
-            "name",
-            "district",
-            "lon",
-            "lat",
-            "radius m",
-            "staff",
-            "seats",
-            "active",
-        )
-        for f in rows:
-            lon, lat = where[f.id]
-            table.add_row(
+        lines = [
+            (
                 str(f.id),
                 f.code,
                 f.type,
                 f.name,
                 f.district_code,
-                f"{lon:.6f}",
-                f"{lat:.6f}",
-                f"{f.service_radius_m:,.0f}",
+                f"{where[f.id][0]:.6f}",
+                f"{where[f.id][1]:.6f}",
+                f"{f.service_radius_m:.0f}",
                 str(f.staff),
                 str(f.seats),
                 "yes" if f.active else "retired",
             )
+            for f in rows
+        ]
+    if not out.is_terminal:
+        for line in (header, *lines):
+            print("\t".join(line))
+        return
+    table = Table(*header)
+    for line in lines:
+        table.add_row(*line)
     out.print(table)
 
 

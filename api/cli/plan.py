@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from api.cli.common import open_engine
-from gis.coverage.siting import SitingRequest, site
 
 out = Console()
 
@@ -31,6 +30,8 @@ def plan(
     as_json: bool = typer.Option(False, "--json", help="Print the full answer as JSON"),
 ) -> None:
     """Suggest sites covering the most demand (greedy; --exact adds the optimum)."""
+    from gis.coverage.siting import SitingRequest, site  # on use: keeps `wangge` quick to start
+
     req = SitingRequest(
         district=district,
         k=k,

@@ -9,6 +9,7 @@ candidate's marginal gain with a few vectorised numpy operations per step.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,13 +142,16 @@ def exact(m: CoverageMatrix, weights: Floats, k: int, time_limit_s: float = 120.
             group_w[g] += float(w[d])
     used = np.unique(np.concatenate(group_cands)) if group_cands else np.empty(0, dtype=np.intp)
     prob = pulp.LpProblem("max_cover", pulp.LpMaximize)
-    x = {int(c): pulp.LpVariable(f"x{int(c)}", cat=pulp.LpBinary) for c in used}
-    y = [pulp.LpVariable(f"y{g}", lowBound=0, upBound=1) for g in range(len(group_w))]
+    x = {int(c): prob.add_variable(f"x{int(c)}", cat=pulp.LpBinary) for c in used}
+    y = [prob.add_variable(f"y{g}", 0, 1) for g in range(len(group_w))]
     prob += pulp.lpSum(wg * yg for wg, yg in zip(group_w, y, strict=True))
     for yg, cands in zip(y, group_cands, strict=True):
         prob += yg <= pulp.lpSum(x[int(c)] for c in cands)
     prob += pulp.lpSum(x.values()) <= k
-    prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+    with warnings.catch_warnings():
+        # PuLP 3.x flags its bundled CBC as deprecated for 4.0; it is the solver we ship with.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
     chosen = sorted(c for c, var in x.items() if (var.value() or 0) > 0.5)
     # Fewer useful sites than k (all demand reachable already): fill with any unused candidates.
     spare = (c for c in range(m.n_candidates) if c not in set(chosen))

@@ -60,43 +60,92 @@ def build_small_city(engine: Engine, seed: int = 7) -> None:
         s.add(version)
         s.flush()
         v = version.id
-        s.add_all([
-            District(code=DISTRICT, name="Test district", district_code=DISTRICT,
-                     geom=_square(WEST, SOUTH, EAST, NORTH), version_id=v),
-            District(code=EMPTY_DISTRICT, name="Empty district", district_code=EMPTY_DISTRICT,
-                     geom=_square(EAST, SOUTH, EAST + 0.05, NORTH), version_id=v),
-        ])
+        s.add_all(
+            [
+                District(
+                    code=DISTRICT,
+                    name="Test district",
+                    district_code=DISTRICT,
+                    geom=_square(WEST, SOUTH, EAST, NORTH),
+                    version_id=v,
+                ),
+                District(
+                    code=EMPTY_DISTRICT,
+                    name="Empty district",
+                    district_code=EMPTY_DISTRICT,
+                    geom=_square(EAST, SOUTH, EAST + 0.05, NORTH),
+                    version_id=v,
+                ),
+            ]
+        )
         for street, w, e in [(f"{DISTRICT}001", WEST, MID), (f"{DISTRICT}002", MID, EAST)]:
             comm = street + "001"
-            s.add(Street(code=street, name=f"Street {street[-1]}", district_code=DISTRICT,
-                         geom=_square(w, SOUTH, e, NORTH), version_id=v, kind="street"))
-            s.add(Community(code=comm, name=f"Community {street[-1]}", district_code=DISTRICT,
-                            street_code=street, geom=_square(w, SOUTH, e, NORTH), version_id=v))
+            s.add(
+                Street(
+                    code=street,
+                    name=f"Street {street[-1]}",
+                    district_code=DISTRICT,
+                    geom=_square(w, SOUTH, e, NORTH),
+                    version_id=v,
+                    kind="street",
+                )
+            )
+            s.add(
+                Community(
+                    code=comm,
+                    name=f"Community {street[-1]}",
+                    district_code=DISTRICT,
+                    street_code=street,
+                    geom=_square(w, SOUTH, e, NORTH),
+                    version_id=v,
+                )
+            )
             for i, (lo, hi) in enumerate([(SOUTH, mid_lat), (mid_lat, NORTH)], start=1):
-                s.add(Grid(code=f"{comm}00{i}", name=f"Grid {i}", district_code=DISTRICT,
-                           community_code=comm, street_code=street, geom=_square(w, lo, e, hi),
-                           version_id=v))
+                s.add(
+                    Grid(
+                        code=f"{comm}00{i}",
+                        name=f"Grid {i}",
+                        district_code=DISTRICT,
+                        community_code=comm,
+                        street_code=street,
+                        geom=_square(w, lo, e, hi),
+                        version_id=v,
+                    )
+                )
         n = 1500
         lon = rng.uniform(WEST + 0.001, EAST - 0.001, n)
         lat = rng.uniform(SOUTH + 0.001, NORTH - 0.001, n)
         residents = rng.integers(10, 400, n)
         s.add_all(
-            Building(code=f"B{i:05d}", district_code=DISTRICT,
-                     community_code=f"{DISTRICT}{'001' if lon[i] < MID else '002'}001",
-                     households=int(residents[i] // 3), residents=int(residents[i]),
-                     elderly_residents=int(residents[i] // 5),
-                     geom=f"SRID=4490;POINT({lon[i]} {lat[i]})")
+            Building(
+                code=f"B{i:05d}",
+                district_code=DISTRICT,
+                community_code=f"{DISTRICT}{'001' if lon[i] < MID else '002'}001",
+                households=int(residents[i] // 3),
+                residents=int(residents[i]),
+                elderly_residents=int(residents[i] // 5),
+                geom=f"SRID=4490;POINT({lon[i]} {lat[i]})",
+            )
             for i in range(n)
         )
         facilities = [("enforcement_station", c, x, y, r, st, 0) for c, x, y, r, st in STATIONS]
         facilities += [("elderly_canteen", c, x, y, r, 2, seats) for c, x, y, r, seats in CANTEENS]
         s.add_all(
-            Facility(code=c, type=t, name=c, district_code=DISTRICT,
-                     geom=f"SRID=4490;POINT({x} {y})", service_radius_m=r, staff=st, seats=se)
+            Facility(
+                code=c,
+                type=t,
+                name=c,
+                district_code=DISTRICT,
+                geom=f"SRID=4490;POINT({x} {y})",
+                service_radius_m=r,
+                staff=st,
+                seats=se,
+            )
             for t, c, x, y, r, st, se in facilities
         )
-        s.add(IncidentCategory(code="noise", name_zh="噪音", name_en="Noise",
-                               handling_unit="police"))
+        s.add(
+            IncidentCategory(code="noise", name_zh="噪音", name_en="Noise", handling_unit="police")
+        )
         s.flush()
         refresh_service_areas(s, only_missing=True)
         m = 400
@@ -106,13 +155,19 @@ def build_small_city(engine: Engine, seed: int = 7) -> None:
         now = datetime.now(UTC)
         for i in range(m):
             street = f"{DISTRICT}{'001' if ilon[i] < MID else '002'}"
-            s.add(Incident(
-                channel="hotline_call", category_code="noise", match="inside",
-                geom=f"SRID=4490;POINT({ilon[i]} {ilat[i]})", district_code=DISTRICT,
-                street_code=street, community_code=street + "001",
-                grid_code=f"{street}00100{1 if ilat[i] < mid_lat else 2}",
-                received_at=now - timedelta(days=float(age_days[i])),
-            ))
+            s.add(
+                Incident(
+                    channel="hotline_call",
+                    category_code="noise",
+                    match="inside",
+                    geom=f"SRID=4490;POINT({ilon[i]} {ilat[i]})",
+                    district_code=DISTRICT,
+                    street_code=street,
+                    community_code=street + "001",
+                    grid_code=f"{street}00100{1 if ilat[i] < mid_lat else 2}",
+                    received_at=now - timedelta(days=float(age_days[i])),
+                )
+            )
 
 
 @pytest.fixture(scope="session")
@@ -148,9 +203,7 @@ def _open_city(url: str) -> City:
 
 
 @pytest.fixture(scope="session")
-def small_city(
-    fresh_database: Callable[..., str], small_city_template: str
-) -> Iterator[City]:
+def small_city(fresh_database: Callable[..., str], small_city_template: str) -> Iterator[City]:
     """The small city, shared by read-only tests."""
     city = _open_city(fresh_database(small_city_template))
     yield city

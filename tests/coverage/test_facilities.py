@@ -11,8 +11,14 @@ from sqlalchemy import text
 from tests.coverage.conftest import DISTRICT, EMPTY_DISTRICT, City
 
 GEOD = Geod(ellps="GRS80")
-NEW = {"type": "enforcement_station", "name": "New station", "lon": 101.78, "lat": 36.57,
-       "district": DISTRICT, "staff": 20}
+NEW = {
+    "type": "enforcement_station",
+    "name": "New station",
+    "lon": 101.78,
+    "lat": 36.57,
+    "district": DISTRICT,
+    "staff": 20,
+}
 
 
 def _circle(city: City, fid: int) -> shapely.Geometry:
@@ -36,11 +42,14 @@ def test_list_is_geojson_filtered_by_type_and_district(small_city: City) -> None
         codes = sorted(f["properties"]["code"] for f in body["features"])
         assert codes == ["ES-T1", "ES-T2", "ES-T3"]
         assert body["features"][0]["geometry"]["type"] == "Point"
-        canteens = http.get("/api/v1/facilities",
-                            params={"type": "elderly_canteen", "district": DISTRICT}).json()
+        canteens = http.get(
+            "/api/v1/facilities", params={"type": "elderly_canteen", "district": DISTRICT}
+        ).json()
         assert {f["properties"]["seats"] for f in canteens["features"]} == {40, 30}
-        assert http.get("/api/v1/facilities",
-                        params={"district": EMPTY_DISTRICT}).json()["features"] == []
+        assert (
+            http.get("/api/v1/facilities", params={"district": EMPTY_DISTRICT}).json()["features"]
+            == []
+        )
         bad = http.get("/api/v1/facilities", params={"district": "639999"})
         assert bad.status_code == 404 and bad.json()["field"] == "district"
         assert http.get("/api/v1/facilities", params={"type": "x"}).json()["field"] == "type"
@@ -83,8 +92,9 @@ def test_planner_creates_moves_resizes_and_retires(writable_city: City) -> None:
         load = {row["id"]: row for row in after["load"]}
         assert load[fid]["residents"] != {r["id"]: r for r in before["load"]}[fid]["residents"]
 
-        resized = http.patch(f"/api/v1/facilities/{fid}",
-                             json={"service_radius_m": 800, "staff": 5, "seats": 0})
+        resized = http.patch(
+            f"/api/v1/facilities/{fid}", json={"service_radius_m": 800, "staff": 5, "seats": 0}
+        )
         assert resized.json()["properties"]["staff"] == 5
         assert np.allclose(_vertex_distances(_circle(city, fid), 101.71, 36.65), 800, atol=0.01)
 
