@@ -112,7 +112,55 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal error"), status_code=500)
 
 
+# The shape of every error body, as published in the OpenAPI document.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "what went wrong, in one line"},
+        "field": {"type": "string", "description": "the offending input, when there is one"},
+        "detail": {"type": "object", "additionalProperties": True},
+    },
+}
+COMMON_ERRORS = {
+    "401": "No token, or an invalid or revoked one.",
+    "403": "The token's role (or district) does not allow this.",
+    "413": "Request body over the size limit.",
+    "429": "Too many requests; see Retry-After.",
+    "503": "The database is unreachable; see Retry-After.",
+}
+
+
+def publish_error_shape(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about error bodies (422 and the rest)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = ERROR_SCHEMA
+        schemas["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                for code, text in COMMON_ERRORS.items():
+                    operation["responses"].setdefault(
+                        code,
+                        {"description": text, "content": {"application/json": {"schema": ref}}},
+                    )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    publish_error_shape(app)
     app.add_exception_handler(WanggeError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

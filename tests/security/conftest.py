@@ -70,7 +70,7 @@ def app_routes(database_url: str) -> list[WriteRoute]:
     return write_routes(create_app(Settings(database_url=database_url), url=database_url))
 
 
-STRICT = {
+STRICT: dict[str, Any] = {
     "rate_limit_per_s": 2.0,
     "rate_limit_burst": 4,
     "max_body_bytes": 2000,
