@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.classify import recompute_classes, stored_counts
+from gis.coverage.circles import refresh_service_areas
 from gis.db import engine_for, session_scope
 from gis.demo import plan
 from gis.demo.categories import CATEGORIES
@@ -310,6 +312,12 @@ def build_city(seed: int) -> City:
     return city
 
 
+@lru_cache(maxsize=1)
+def city_for(seed: int) -> City:
+    """build_city, kept for the process: the hotline day reuses the city just loaded."""
+    return build_city(seed)
+
+
 COUNT_SQL = {
     "districts": "SELECT count(*) FROM districts WHERE valid_to IS NULL",
     "streets and towns": "SELECT count(*) FROM streets WHERE valid_to IS NULL",
@@ -367,7 +375,7 @@ def load_demo(url: str, seed: int = 2026) -> DemoSummary:
                     " load the demo into an empty database",
                     field="database",
                 )
-            city = build_city(seed)
+            city = city_for(seed)
             version_id = int(
                 session.execute(
                     text(
@@ -388,6 +396,7 @@ def load_demo(url: str, seed: int = 2026) -> DemoSummary:
         categories = store_categories(session)
         added: dict[str, int] = {} if created else {"incident categories": categories}
         recompute_classes(session)
+        refresh_service_areas(session, only_missing=True)  # facilities' service circles
         for step in POST_LOAD_STEPS:
             for k, n in step(session, seed).items():
                 added[k] = added.get(k, 0) + int(n)
