@@ -74,7 +74,7 @@ def _too_long(column: str, limit: int) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _crs_map(frame: pl.DataFrame) -> dict[str, str | None]:
-    mapping: dict[str, str | None] = {}
+    mapping: dict[str, str | None] = {"wgs84": "wgs84"}
     for value in frame.get_column("crs").drop_nulls().unique().to_list():
         try:
             mapping[value] = normalize_crs(value)
@@ -167,8 +167,15 @@ def check(frame: pl.DataFrame, categories: dict[str, int]) -> tuple[pl.DataFrame
             "callback_at and rating are recorded only after closing",
         ),
     ]
+    # pl.format gives null when any argument is null; a rule that fires must say why.
+    fallback = pl.lit("invalid value")
     reason = pl.coalesce(
-        [pl.when(bad).then(msg if isinstance(msg, pl.Expr) else pl.lit(msg)) for bad, msg in rules]
+        [
+            pl.when(bad).then(
+                pl.coalesce(msg, fallback) if isinstance(msg, pl.Expr) else pl.lit(msg)
+            )
+            for bad, msg in rules
+        ]
     )
     typed = typed.with_columns(reason.alias("reason"))
     broken = typed.filter(pl.col("reason").is_not_null())

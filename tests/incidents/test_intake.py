@@ -94,7 +94,9 @@ def test_nan_and_infinity_are_refused(
 ) -> None:
     before = count_incidents(engine)
     for field, value in (("lon", "NaN"), ("lat", "Infinity"), ("lon", "-Infinity")):
-        raw = json.dumps({**incident_body, field: 0.0}).replace(f'"{field}": 0.0', f'"{field}": {value}')
+        raw = json.dumps({**incident_body, field: 0.0}).replace(
+            f'"{field}": 0.0', f'"{field}": {value}'
+        )
         r = http.post(
             "/api/v1/incidents",
             content=raw,

@@ -1,0 +1,182 @@
+"""Bulk intake: CSV and NDJSON over HTTP and the CLI, broken rows by number, idempotent re-runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, text
+
+from gis.db import session_scope
+from gis.incidents import ingest
+from gis.settings import PROJECT_ROOT
+from tests.incidents.conftest import bearer, count_incidents, new_external_id
+
+HEADER = "external_id,channel,category_code,description,lon,lat,crs,received_at"
+
+
+def _csv(prefix: str, category: str) -> tuple[str, dict[int, str]]:
+    """A file with two good rows and one broken row of each kind; row → field its reason names."""
+    long_text = "x" * 4001
+    rows = [
+        f"{prefix}-1,hotline_call,{category},lift,101.7782,36.6171,wgs84,2026-03-02T09:00:00+08:00",
+        f"{prefix}-2,fax,{category},bad channel,101.77,36.61,wgs84,",
+        f"{prefix}-3,wechat,{category},bad lon,abc,36.61,wgs84,",
+        f'{prefix}-4,wechat,{category},"ragged",101.77,36.61,wgs84,,surplus',
+        f"{prefix}-5,wechat,no_such_category,bad category,101.77,36.61,wgs84,",
+        f"{prefix}-6,wechat,{category},{long_text},101.77,36.61,wgs84,",
+        f'{prefix}-7,wechat,{category},"gcj, with comma",101.7845,36.6158,gcj02,2026-03-02 10:00',
+        f"{prefix}-1,wechat,{category},repeat,101.77,36.61,wgs84,",
+        f"{prefix}-9,wechat,{category},nan,101.77,nan,wgs84,",
+        f"{prefix}-10,wechat,{category},bad time,101.77,36.61,wgs84,next tuesday",
+        f"{prefix}-11,wechat,{category},bad crs,101.77,36.61,mars,",
+    ]
+    bad = {3: "channel", 4: "lon", 5: "fields", 6: "category_code", 7: "description", 9: "repeats"}
+    bad |= {10: "lat", 11: "received_at", 12: "crs"}
+    return "\n".join([HEADER, *rows]) + "\n", bad
+
+
+def _check_bad_rows(result: dict[str, Any], expected: dict[int, str]) -> None:
+    got = {b["row"]: b["reason"] for b in result["bad_rows"]}
+    assert sorted(got) == sorted(expected), got
+    for row, word in expected.items():
+        assert word in got[row], (row, got[row])
+
+
+def test_csv_stores_good_rows_reports_bad_ones_and_reruns_add_nothing(
+    http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
+) -> None:
+    prefix = new_external_id("bulk")
+    data, bad = _csv(prefix, categories[0])
+    headers = {**bearer(tokens["dispatcher"]), "content-type": "text/csv"}
+    r = http.post("/api/v1/incidents/bulk", content=data.encode(), headers=headers)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert (result["received"], result["stored"], result["duplicates"]) == (11, 2, 0)
+    _check_bad_rows(result, bad)
+    assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 2
+    with engine.connect() as conn:
+        events = conn.execute(
+            text(
+                "SELECT e.kind, e.actor FROM incident_events e JOIN incidents i"
+                " ON i.id = e.incident_id WHERE i.external_id LIKE :p"
+            ),
+            {"p": f"{prefix}-%"},
+        ).all()
+        gcj = conn.execute(
+            text("SELECT ST_X(geom), input_crs FROM incidents WHERE external_id = :e"),
+            {"e": f"{prefix}-7"},
+        ).one()
+    assert sorted(events) == [("received", "test-dispatcher")] * 2
+    assert gcj[1] == "gcj02" and abs(gcj[0] - 101.7845) > 1e-4  # converted to CGCS2000
+    again = http.post("/api/v1/incidents/bulk", content=data.encode(), headers=headers).json()
+    assert (again["stored"], again["duplicates"]) == (0, 2)
+    assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 2
+
+
+def test_strict_mode_and_unusable_files_store_nothing(
+    http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
+) -> None:
+    prefix = new_external_id("strict")
+    data, _ = _csv(prefix, categories[0])
+    headers = {**bearer(tokens["dispatcher"]), "content-type": "text/csv"}
+    r = http.post("/api/v1/incidents/bulk?strict=true", content=data.encode(), headers=headers)
+    assert r.status_code == 422
+    assert r.json()["field"] == "row 3" and "channel" in r.json()["error"]
+    assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 0
+    for body, field in (
+        (b"external_id,channel,lon,lat\n", "category_code"),
+        (HEADER.encode() + b",colour\n", "colour"),
+        (b"", "file"),
+    ):
+        r = http.post("/api/v1/incidents/bulk", content=body, headers=headers)
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    assert http.post("/api/v1/incidents/bulk", content=data.encode()).status_code == 401
+    viewer = {**bearer(tokens["viewer"]), "content-type": "text/csv"}
+    assert http.post("/api/v1/incidents/bulk", content=data, headers=viewer).status_code == 403
+
+
+def test_ndjson_with_broken_lines(
+    http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
+) -> None:
+    prefix = new_external_id("nd")
+    good = {"channel": "wechat", "category_code": categories[1], "lon": 101.77, "lat": 36.61}
+    lines = [
+        json.dumps({**good, "external_id": f"{prefix}-1", "handled_directly": True}),
+        '{"external_id": "broken", ',
+        json.dumps({**good, "external_id": f"{prefix}-3", "mood": "angry"}),
+        "",
+        json.dumps({**good, "external_id": f"{prefix}-5", "rating": 4}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({**good, "external_id": f"{prefix}-7", "lat": 95}),
+    ]
+    headers = {**bearer(tokens["dispatcher"]), "content-type": "application/x-ndjson"}
+    r = http.post("/api/v1/incidents/bulk", content="\n".join(lines).encode(), headers=headers)
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["stored"] == 1
+    _check_bad_rows(result, {2: "JSON", 3: "mood", 5: "after closing", 6: "object", 7: "lat"})
+    assert count_incidents(engine, "external_id LIKE :p AND handled_directly", p=f"{prefix}-%") == 1
+
+
+def test_cli_import_with_a_progress_bar_and_a_failing_exit(
+    tmp_path: Path, database_url: str, categories: list[str], engine: Engine
+) -> None:
+    prefix = new_external_id("cli")
+    data, bad = _csv(prefix, categories[2])
+    path = tmp_path / "reports.csv"
+    path.write_text(data, encoding="utf-8")
+    env = {**os.environ, "WANGGE_DATABASE_URL": database_url, "COLUMNS": "200"}
+    command = [sys.executable, "-m", "api.cli", "import", "incidents", str(path)]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+        )
+
+    first = run()
+    assert first.returncode == 1, first.stderr
+    assert "2 stored" in first.stdout and "9 bad" in first.stdout
+    assert "store" in first.stderr  # the progress bar's steps
+    for row in bad:
+        assert f"│ {row} " in first.stderr or f"| {row} " in first.stderr, first.stderr
+    second = run()
+    assert "0 stored" in second.stdout and "2 already there" in second.stdout
+    assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 2
+    missing = subprocess.run(
+        [*command[:-1], str(tmp_path / "nope.csv")], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode != 0
+
+
+def test_ingest_records_returns_ids_and_duplicates(engine: Engine, categories: list[str]) -> None:
+    prefix = new_external_id("ing")
+    records: list[dict[str, Any]] = [
+        {"external_id": f"{prefix}-{i}", "channel": "patrol", "category_code": categories[0],
+         "lon": 101.77 + i / 1000, "lat": 36.61, "received_at": "2026-05-06T09:00:00+08:00",
+         "status": "closed", "handled_directly": True, "callback_at": "2026-05-06T15:00:00+08:00"}
+        for i in range(3)
+    ]  # fmt: skip
+    records.append({"external_id": f"{prefix}-x", "channel": "patrol", "unknown": 1})
+    with session_scope(engine) as session:
+        result = ingest(session, records, actor="test-ingest")
+    assert (result.stored, result.duplicates) == (3, 0)
+    assert [(b.row, "unknown" in b.reason) for b in result.bad_rows] == [(4, True)]
+    assert result.incident_ids is not None and sorted(result.incident_ids) == [1, 2, 3]
+    with session_scope(engine) as session:
+        again = ingest(session, records[:3], actor="test-ingest")
+        kinds = session.execute(
+            text(
+                "SELECT kind, count(*) FROM incident_events e JOIN incidents i"
+                " ON i.id = e.incident_id WHERE i.external_id LIKE :p GROUP BY kind ORDER BY kind"
+            ),
+            {"p": f"{prefix}-%"},
+        ).all()
+    assert (again.stored, again.duplicates) == (0, 3)
+    assert again.incident_ids == result.incident_ids
+    assert kinds == [("callback", 3), ("received", 3), ("transition", 3)]
