@@ -60,7 +60,7 @@ def test_pages_by_offset_and_by_cursor(
     everything = _ids(http, token, **window)
     assert len(everything) >= 5 and everything == sorted(everything, reverse=True)
     by_offset = [_ids(http, token, **window, limit=2, offset=o) for o in (0, 2, 4)]
-    assert sum(by_offset, []) == everything[:6]
+    assert [i for page in by_offset for i in page] == everything[:6]
     pages: list[int] = []
     cursor = None
     while True:
