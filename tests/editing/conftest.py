@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+import httpx
 import pytest
 from sqlalchemy import Engine
 
 from gis import migrate
-from gis.db import make_engine
+from gis.db import make_engine, session_scope
+from gis.models import ROLES
+from gis.tokens import create_token
+from tests.conftest import LiveServer
 from gis.settings import Settings
 from tests.editing.city import build_city
 
@@ -40,3 +45,28 @@ def city(city_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def settings(city_url: str) -> Settings:
     return Settings(database_url=city_url)
+
+
+@dataclass
+class Api:
+    """The app over real HTTP on a private copy of the small city, with a token per role."""
+
+    http: httpx.Client
+    tokens: dict[str, str]
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def city_api(city_url: str, city: Engine) -> Iterator[Api]:
+    plain: dict[str, str] = {}
+    with session_scope(city) as session:
+        for role in ROLES:
+            plain[role], _ = create_token(session, role, f"{role}-editing")
+    server = LiveServer(city_url).start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            yield Api(client, plain)
+    finally:
+        server.stop()
