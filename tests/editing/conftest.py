@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from gis import migrate
 from gis.db import make_engine, session_scope
 from gis.models import ROLES
+from gis.settings import Settings
 from gis.tokens import create_token
 from tests.conftest import LiveServer
-from gis.settings import Settings
 from tests.editing.city import build_city
 
 

@@ -80,7 +80,7 @@ BOWTIE = {
         [[101.70, 36.60], [101.71, 36.61], [101.71, 36.60], [101.70, 36.61], [101.70, 36.60]]
     ],
 }
-BAD = {
+BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     "line misses the grid": (
         {**SPLIT, "line": line((101.75, 36.59), (101.76, 36.59))},
         "line",

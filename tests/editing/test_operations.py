@@ -36,8 +36,8 @@ def test_split_gives_the_next_code_and_moves_open_incidents(
                 text(
                     "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
                     " handled_directly, distance_m, geom, match, grid_code, community_code,"
-                    " street_code, district_code, boundary_version_id) SELECT 'patrol', 'noise', '',"
-                    " 'cgcs2000', s, false, 0, ST_SetSRID(ST_MakePoint(101.701, 36.605), 4490),"
+                    " street_code, district_code, boundary_version_id) SELECT 'patrol', 'noise',"
+                    " '', 'cgcs2000', s, false, 0, ST_SetSRID(ST_MakePoint(101.701, 36.605), 4490),"
                     " 'inside', :g, :c, '630103001', '630103', 1 FROM unnest(ARRAY['received',"
                     " 'closed']) AS s RETURNING id"
                 ),
@@ -54,7 +54,7 @@ def test_split_gives_the_next_code_and_moves_open_incidents(
     assert_tiled(city)
     assert households(city) == before
     with city.connect() as conn:
-        moved = dict(
+        moved: dict[int, str] = dict(
             conn.execute(
                 text("SELECT id, grid_code FROM incidents WHERE id = ANY(:i)"), {"i": ids}
             ).all()
