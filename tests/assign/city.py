@@ -12,7 +12,6 @@ Version 2 (from T2) moves the edge between 630103001002001 and ...002 to x = 101
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import Engine
@@ -60,7 +59,7 @@ STATIONS = [
 COMPOUND_BOX = (101.705, 36.560, 101.710, 36.565)  # inside grid 630103001001001
 
 
-def _box(b: tuple[float, float, float, float]) -> str:
+def _box(b: tuple[float, ...]) -> str:
     x0, y0, x1, y1 = b
     return f"SRID=4490;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
 
@@ -68,23 +67,26 @@ def _box(b: tuple[float, float, float, float]) -> str:
 def build_city(engine: Engine) -> None:
     """Write the city into an empty migrated database, versions 1 and 2, in one transaction."""
     with Session(engine) as s, s.begin():
-        s.add_all(
-            [
-                BoundaryVersion(
-                    id=1, created_at=T1, author="test", reason="initial", operation="load"
-                ),
-                BoundaryVersion(
-                    id=2, created_at=T2, author="test", reason="move", operation="reshape"
-                ),
-            ]
-        )
+        # Identity ids 1 and 2, one flush each so their order is certain.
+        s.add(BoundaryVersion(created_at=T1, author="test", reason="initial", operation="load"))
+        s.flush()
+        s.add(BoundaryVersion(created_at=T2, author="test", reason="move", operation="reshape"))
         s.flush()
 
         def versioned(
             model: type[Any], code: str, name: str, box: tuple[float, ...], **kw: Any
         ) -> None:
-            s.add(model(code=code, name=name, district_code=code[:6], valid_from=T1, version_id=1,
-                        geom=_box(box), **kw))  # type: ignore[arg-type]  # fmt: skip
+            s.add(
+                model(
+                    code=code,
+                    name=name,
+                    district_code=code[:6],
+                    valid_from=T1,
+                    version_id=1,
+                    geom=_box(box),
+                    **kw,
+                )
+            )
 
         versioned(District, D3, "城中区", (101.70, Y0, 101.80, Y1))
         versioned(District, D4, "城西区", (101.60, Y0, 101.70, Y1))
@@ -98,23 +100,60 @@ def build_city(engine: Engine) -> None:
             versioned(Community, code, name, box, street_code=code[:9])
         for code, box in GRIDS_V1.items():
             retired = {"valid_to": T2, "retired_version_id": 2} if code in MOVED else {}
-            versioned(Grid, code, grid_name(code), box, community_code=code[:12],
-                      street_code=code[:9], **retired)  # fmt: skip
+            versioned(
+                Grid,
+                code,
+                grid_name(code),
+                box,
+                community_code=code[:12],
+                street_code=code[:9],
+                **retired,
+            )
         s.flush()
         for code, box in MOVED.items():
-            s.add(Grid(code=code, name=grid_name(code), district_code=code[:6], valid_from=T2,
-                       version_id=2, geom=_box(box), community_code=code[:12],
-                       street_code=code[:9]))  # fmt: skip
+            s.add(
+                Grid(
+                    code=code,
+                    name=grid_name(code),
+                    district_code=code[:6],
+                    valid_from=T2,
+                    version_id=2,
+                    geom=_box(box),
+                    community_code=code[:12],
+                    street_code=code[:9],
+                )
+            )
         for code, district, lon, lat, radius, active in STATIONS:
-            s.add(Facility(code=code, type="enforcement_station", name=f"执法站{code}",
-                           district_code=district, geom=f"SRID=4490;POINT({lon} {lat})",
-                           service_radius_m=radius, active=active,
-                           retired_at=None if active else T1))  # fmt: skip
+            s.add(
+                Facility(
+                    code=code,
+                    type="enforcement_station",
+                    name=f"执法站{code}",
+                    district_code=district,
+                    geom=f"SRID=4490;POINT({lon} {lat})",
+                    service_radius_m=radius,
+                    active=active,
+                    retired_at=None if active else T1,
+                )
+            )
         # A canteen is a facility too, never a responsible station.
-        s.add(Facility(code="EC-1", type="elderly_canteen", name="幸福食堂", district_code=D3,
-                       geom="SRID=4490;POINT(101.7001 36.5801)", service_radius_m=1000))  # fmt: skip
-        compound = Compound(code="XQ-1", name="幸福家园", district_code=D3, community_code=C31,
-                            geom=_box(COMPOUND_BOX))  # fmt: skip
+        s.add(
+            Facility(
+                code="EC-1",
+                type="elderly_canteen",
+                name="幸福食堂",
+                district_code=D3,
+                geom="SRID=4490;POINT(101.7001 36.5801)",
+                service_radius_m=1000,
+            )
+        )
+        compound = Compound(
+            code="XQ-1",
+            name="幸福家园",
+            district_code=D3,
+            community_code=C31,
+            geom=_box(COMPOUND_BOX),
+        )
         s.add(compound)
         s.flush()
         for kind, name, community, grid, compound_id in (
@@ -123,8 +162,16 @@ def build_city(engine: Engine) -> None:
             ("grid_branch", "网格001党支部", C31, C31 + "001", None),
             ("compound_branch", "幸福家园小区党支部", C31, None, compound.id),
         ):
-            s.add(PartyBranch(kind=kind, name=name, district_code=community[:6],
-                              community_code=community, grid_code=grid, compound_id=compound_id))  # fmt: skip
+            s.add(
+                PartyBranch(
+                    kind=kind,
+                    name=name,
+                    district_code=community[:6],
+                    community_code=community,
+                    grid_code=grid,
+                    compound_id=compound_id,
+                )
+            )
 
 
 def grid_name(code: str) -> str:
