@@ -1,0 +1,260 @@
+"""Import of a boundary level (边界导入): validate everything, then write one boundary version.
+
+Nothing is written unless the whole layer passes: its own rules and its fit with what is
+stored (children inside the current parents, no overlap with current siblings the file
+does not replace, stored children still inside the units the file changes). A write is one
+:class:`BoundaryVersion` (operation ``import``): new codes are opened; a changed code has
+its current row closed and a new one opened; unchanged codes are left alone; codes absent
+from the file are kept as they are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from geoalchemy2 import WKBElement
+from numpy.typing import NDArray
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from gis.boundaries import BOUNDARY_LEVELS, LEVELS, PARENT_LEVEL
+from gis.boundaries.fields import FIELDS, PARENT_FIELD, map_attributes
+from gis.boundaries.io import SourceLayer, read_layer
+from gis.boundaries.store import Progress, attribute, derived_parent, features, units
+from gis.boundaries.validate import Units, ValidationReport, validate_layer
+from gis.errors import InvalidInput
+from gis.models import BOUNDARY_MODELS, SRID, BoundaryVersion
+
+CHILD_LEVEL = {parent: child for child, parent in PARENT_LEVEL.items()}
+BATCH = 500
+
+
+@dataclass
+class ImportResult:
+    level: str
+    source: str
+    crs: str
+    report: ValidationReport
+    dry_run: bool
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    version_id: int | None = None
+    written: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "source": self.source,
+            "crs": self.crs,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "version_id": self.version_id,
+            "created": len(self.created),
+            "changed": len(self.changed),
+            "unchanged": len(self.unchanged),
+            "report": self.report.as_dict(),
+        }
+
+
+def check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise InvalidInput(f"unknown level {level!r}; use one of {', '.join(LEVELS)}", "level")
+    return level
+
+
+def import_file(
+    session: Session,
+    level: str,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    author: str = "import",
+    reason: str = "",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read, validate and (unless ``dry_run`` or invalid) write one level from a file."""
+    check_level(level)
+    layer = read_layer(path, crs)
+    if progress:
+        progress("read", len(layer), len(layer))
+    if level in BOUNDARY_LEVELS:
+        return import_boundaries(
+            session,
+            level,
+            layer,
+            mapping=mapping,
+            dry_run=dry_run,
+            author=author,
+            reason=reason,
+            progress=progress,
+        )
+    from gis.boundaries.places import import_places
+
+    return import_places(session, level, layer, mapping=mapping, dry_run=dry_run, progress=progress)
+
+
+def as_multi(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Every polygon as a MultiPolygon (the stored type), exterior rings counter-clockwise.
+
+    One orientation (GeoJSON's right-hand rule) keeps a Shapefile round trip, which
+    turns rings clockwise, from changing what is stored.
+    """
+    parts, index = shapely.get_parts(shapely.orient_polygons(geoms), return_index=True)
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = shapely.multipolygons(parts, indices=index)
+    return out
+
+
+def same_shape(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.bool_]:
+    return np.asarray(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), 0.0))
+
+
+def import_boundaries(
+    session: Session,
+    level: str,
+    layer: SourceLayer,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    author: str = "import",
+    reason: str = "",
+    progress: Progress | None = None,
+) -> ImportResult:
+    model = BOUNDARY_MODELS[level]
+    n = len(layer)
+    columns, attribute_defects = map_attributes(level, layer.columns, n, mapping)
+    if not dry_run:
+        # Validation and write must see the same state: no other writer on this level meanwhile.
+        table = model.__table__.name  # type: ignore[attr-defined]
+        session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    codes = np.array(["" if c is None else str(c) for c in columns["code"]], dtype=object)
+    file_codes = sorted({c for c in codes if c})
+    parent_units = None
+    touched: list[str] = []
+    if level in PARENT_LEVEL:
+        touched = sorted({derived_parent(level, c) for c in file_codes})
+        parent_units = units(session, PARENT_LEVEL[level], touched)
+    polygonal = ~shapely.is_missing(layer.geoms)
+    extent = shapely.envelope(shapely.union_all(shapely.envelope(layer.geoms[polygonal])))
+    others = units(session, level, exclude=file_codes, under=touched, near=extent)
+    report = validate_layer(
+        level,
+        codes,
+        layer.geoms,
+        parent_codes=columns.get(PARENT_FIELD.get(level, ""), None),
+        parents=parent_units,
+        others=others,
+    )
+    report.extend(attribute_defects)
+    if level in CHILD_LEVEL:
+        report.extend(_stored_children(session, level, codes, layer.geoms))
+    if progress:
+        progress("check", n, n)
+    result = ImportResult(level, str(layer.path), layer.crs, report, dry_run)
+    if not report.ok:
+        return result
+
+    geoms = as_multi(layer.geoms)
+    old_geoms, old_columns = features(session, level, codes=file_codes)
+    old_index = {str(c): i for i, c in enumerate(old_columns["code"])}
+    specs = FIELDS[level]
+    for i, code in enumerate(codes):
+        j = old_index.get(code)
+        if j is None:
+            result.created.append(code)
+        elif same_shape(geoms[i : i + 1], old_geoms[j : j + 1])[0] and all(
+            columns[s.name][i] == old_columns[s.name][j] for s in specs
+        ):
+            result.unchanged.append(code)
+        else:
+            result.changed.append(code)
+    if dry_run or not (result.created or result.changed):
+        return result
+
+    now = session.execute(select(func.now())).scalar_one()
+    districts = {c[:6] for c in result.created + result.changed}
+    version = BoundaryVersion(
+        author=author,
+        reason=reason or f"import of {Path(layer.path).name}",
+        operation="import",
+        district_code=next(iter(districts)) if len(districts) == 1 else None,
+        detail={
+            "level": level,
+            "file": Path(layer.path).name,
+            "crs": layer.crs,
+            "created": result.created,
+            "changed": result.changed,
+        },
+    )
+    session.add(version)
+    session.flush()
+    if result.changed:
+        session.execute(
+            update(model)
+            .where(model.valid_to.is_(None), model.code.in_(result.changed))
+            .values(valid_to=now, retired_version_id=version.id)
+        )
+    write = set(result.created + result.changed)
+    rows = [
+        _row(level, columns, i, geoms[i], version.id, now)
+        for i, code in enumerate(codes)
+        if code in write
+    ]
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(model), rows[start : start + BATCH])
+        if progress:
+            progress("write", min(start + BATCH, len(rows)), len(rows))
+    session.flush()
+    result.version_id = version.id
+    result.written = True
+    return result
+
+
+def _row(
+    level: str,
+    columns: Mapping[str, NDArray[np.object_]],
+    i: int,
+    geom: Any,
+    version_id: int,
+    now: Any,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {attribute(spec): columns[spec.name][i] for spec in FIELDS[level]}
+    code = str(columns["code"][i])
+    row["district_code"] = code[:6]
+    if level in PARENT_FIELD:
+        row[PARENT_FIELD[level]] = derived_parent(level, code)
+    if level == "grid":
+        row["street_code"] = code[:9]
+    row["geom"] = WKBElement(shapely.to_wkb(geom), srid=SRID)
+    row.update(version_id=version_id, valid_from=now)
+    return row
+
+
+def _stored_children(
+    session: Session, level: str, codes: NDArray[np.object_], geoms: NDArray[np.object_]
+) -> list[Any]:
+    """Stored children of the units in the file that the new outlines would no longer hold."""
+    child = CHILD_LEVEL[level]
+    valid = ~shapely.is_missing(geoms)
+    valid[valid] = shapely.is_valid(geoms[valid])
+    new_parents = Units.of(codes[valid], geoms[valid])
+    stored = units(session, child, under=[str(c) for c in new_parents.codes])
+    if not len(stored):
+        return []
+    check = validate_layer(
+        child, stored.codes, stored.geoms, parents=new_parents, rows=[0] * len(stored)
+    )
+    return [
+        dataclasses.replace(d, message=f"stored {d.message}", rows=())
+        for d in check.errors
+        if d.kind in ("outside_parent", "gap")
+    ]
