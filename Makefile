@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3
-TEST_APT_PACKAGES := chromium gdal-bin
+TEST_APT_PACKAGES := chromium gdal-bin fonts-wqy-microhei
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup sysdeps test-sysdeps lint bench clean

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import shapely
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Engine, text
 
@@ -114,7 +117,7 @@ def build_small_city(url: str) -> None:
         facilities = [
             Facility(
                 code="ST001",
-                type="station",
+                type="enforcement_station",
                 name="人民街综合执法服务站",
                 district_code=DISTRICT,
                 geom=point(0.5, 0.5),
@@ -123,7 +126,7 @@ def build_small_city(url: str) -> None:
             ),
             Facility(
                 code="ST002",
-                type="station",
+                type="enforcement_station",
                 name="南关综合执法服务站",
                 district_code=DISTRICT,
                 geom=point(2.5, 1.5),
@@ -132,7 +135,7 @@ def build_small_city(url: str) -> None:
             ),
             Facility(
                 code="CT001",
-                type="canteen",
+                type="elderly_canteen",
                 name="爱老幸福食堂一",
                 district_code=DISTRICT,
                 geom=point(1.5, 1.5),
@@ -198,9 +201,9 @@ class City:
     base_url: str
     tokens: dict[str, str]
 
-    def scalar(self, sql: str, **params: object) -> object:
+    def scalar(self, sql: str, **params: object) -> int:
         with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
+            return int(conn.execute(text(sql), params).scalar_one())
 
 
 @pytest.fixture(scope="session")
@@ -222,3 +225,74 @@ def city(small_city_url: str) -> Iterator[City]:
     yield City(small_city_url, engine, server.base_url, plain)
     server.stop()
     engine.dispose()
+
+
+# -- the browser --------------------------------------------------------------------------
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class OfflinePage:
+    """A page whose every request outside 127.0.0.1 is refused and recorded."""
+
+    def __init__(self, browser: Browser, base_url: str, headers: dict[str, str] | None = None):
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 860}, extra_http_headers=headers or {}
+        )
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.base_url = base_url
+
+    def _route(self, route: Route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def goto(self, path: str) -> Page:
+        response = self.page.goto(self.base_url + path, wait_until="networkidle")
+        assert response is not None and response.status == 200, path
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def offline(browser: Browser, city: City) -> Iterator[Callable[..., OfflinePage]]:
+    opened: list[OfflinePage] = []
+
+    def make(headers: dict[str, str] | None = None) -> OfflinePage:
+        page = OfflinePage(browser, city.base_url, headers)
+        opened.append(page)
+        return page
+
+    yield make
+    for page in opened:
+        page.close()

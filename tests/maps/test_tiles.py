@@ -37,7 +37,9 @@ def test_grid_tile_carries_every_current_grid_with_its_id(city: City) -> None:
     assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     features = decode(r.content)["grids"]["features"]
     with city.engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT id, code FROM grids WHERE valid_to IS NULL")).all())
+        rows: dict[int, str] = dict(
+            conn.execute(text("SELECT id, code FROM grids WHERE valid_to IS NULL")).all()
+        )
     assert {f["id"]: f["properties"]["code"] for f in features} == rows
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in features)
     assert "worker_name" not in features[0]["properties"]

@@ -1,0 +1,1 @@
+function wanggeEditor(cfg) { "use strict"; }

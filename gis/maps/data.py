@@ -1,0 +1,190 @@
+"""What the map pages draw, read from PostGIS as GeoJSON, as of a time (``at``) or now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, text
+
+from gis.errors import NotFound
+
+STATION = "enforcement_station"
+CANTEEN = "elderly_canteen"
+
+
+def _valid(alias: str, at: datetime | None) -> str:
+    if at is None:
+        return f"{alias}.valid_to IS NULL"
+    return f"{alias}.valid_from <= :at AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :at)"
+
+
+def _facility_valid(at: datetime | None) -> str:
+    if at is None:
+        return "f.active AND f.retired_at IS NULL"
+    return "f.created_at <= :at AND (f.retired_at IS NULL OR f.retired_at > :at)"
+
+
+def _collection(rows: Any) -> dict[str, Any]:
+    features = []
+    for row in rows:
+        m = dict(row._mapping)
+        geometry = orjson.loads(m.pop("geometry"))
+        features.append({"type": "Feature", "id": m["id"], "geometry": geometry, "properties": m})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def bounds(conn: Connection, at: datetime | None) -> tuple[float, float, float, float] | None:
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            f" (SELECT ST_Extent(geom) e FROM districts d WHERE {_valid('d', at)}) q"
+        ),
+        {"at": at},
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def districts(conn: Connection, at: datetime | None) -> dict[str, Any]:
+    return _collection(
+        conn.execute(
+            text(
+                "SELECT id, code, name, ST_AsGeoJSON(geom, 6) AS geometry FROM districts d"
+                f" WHERE {_valid('d', at)} ORDER BY code"
+            ),
+            {"at": at},
+        )
+    )
+
+
+def communities(conn: Connection, at: datetime | None) -> dict[str, Any]:
+    return _collection(
+        conn.execute(
+            text(
+                "SELECT id, code, name, coalesce(class, '?') AS class, households, residents,"
+                " ST_AsGeoJSON(ST_Simplify(geom, 0.00001, true), 6) AS geometry"
+                f" FROM communities c WHERE {_valid('c', at)} ORDER BY code"
+            ),
+            {"at": at},
+        )
+    )
+
+
+def facilities(conn: Connection, kind: str, at: datetime | None) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        text(
+            "SELECT id, code, name, type, ST_X(geom) AS lon, ST_Y(geom) AS lat, service_radius_m,"
+            " staff, seats, hours, ST_AsGeoJSON(service_area, 6) AS area FROM facilities f"
+            f" WHERE f.type = :kind AND {_facility_valid(at)} ORDER BY code"
+        ),
+        {"kind": kind, "at": at},
+    )
+    out = []
+    for row in rows:
+        m = dict(row._mapping)
+        m["area"] = orjson.loads(m["area"]) if m["area"] else None
+        out.append(m)
+    return out
+
+
+def uncovered(conn: Connection, kind: str, at: datetime | None) -> dict[str, Any]:
+    """The part of the city outside every active circle of ``kind``."""
+    geometry = conn.execute(
+        text(
+            "SELECT ST_AsGeoJSON(ST_Difference("
+            f"  (SELECT ST_Union(geom) FROM districts d WHERE {_valid('d', at)}),"
+            "   coalesce((SELECT ST_Union(service_area) FROM facilities f"
+            f"    WHERE f.type = :kind AND {_facility_valid(at)}),"
+            "    'SRID=4490;POLYGON EMPTY'::geometry)), 6)"
+        ),
+        {"kind": kind, "at": at},
+    ).scalar()
+    features = []
+    if geometry:
+        features.append(
+            {"type": "Feature", "id": 1, "geometry": orjson.loads(geometry), "properties": {}}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def incident(conn: Connection, incident_id: int) -> dict[str, Any]:
+    """One incident with its units, station and party branch, personal data included.
+
+    Units are read at the boundary version the incident was assigned under.
+    """
+    row = conn.execute(
+        text(
+            """
+SELECT i.id, i.external_id, i.channel, i.category_code, c.name_zh AS category_zh,
+       c.name_en AS category_en, c.handling_unit, i.description, i.address, i.status,
+       i.received_at, i.due_at, i.match, i.distance_m, i.reporter_name, i.reporter_phone,
+       ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, i.grid_code, i.community_code, i.street_code,
+       i.district_code, i.station_distance_m, i.station_within_radius, i.received_at AS at
+FROM incidents i JOIN incident_categories c ON c.code = i.category_code
+WHERE i.id = :id
+"""
+        ),
+        {"id": incident_id},
+    ).first()
+    if row is None:
+        raise NotFound(f"no incident {incident_id}", field="incident_id")
+    out = dict(row._mapping)
+    at = out.pop("at")
+
+    def unit(table: str, code: str | None) -> dict[str, Any] | None:
+        if code is None:
+            return None
+        # The version that held the incident when it was received, else the current one.
+        hit = conn.execute(
+            text(
+                f"SELECT id, code, name, ST_AsGeoJSON(geom, 6) AS geometry FROM {table} u"
+                " WHERE code = :code ORDER BY (u.valid_from <= :at AND (u.valid_to IS NULL"
+                " OR u.valid_to > :at)) DESC, u.valid_to IS NULL DESC LIMIT 1"
+            ),
+            {"code": code, "at": at},
+        ).first()
+        if hit is None:
+            return None
+        m = dict(hit._mapping)
+        m["geometry"] = orjson.loads(m["geometry"])
+        return m
+
+    out["grid"] = unit("grids", out["grid_code"])
+    out["community"] = unit("communities", out["community_code"])
+    out["street"] = unit("streets", out["street_code"])
+    out["district"] = unit("districts", out["district_code"])
+    station = conn.execute(
+        text(
+            "SELECT f.id, f.code, f.name, f.service_radius_m, f.staff, f.hours,"
+            " ST_X(f.geom) AS lon, ST_Y(f.geom) AS lat, ST_AsGeoJSON(f.service_area, 6) AS area"
+            " FROM incidents i JOIN facilities f ON f.id = i.station_id WHERE i.id = :id"
+        ),
+        {"id": incident_id},
+    ).first()
+    out["station"] = None
+    if station is not None:
+        s = dict(station._mapping)
+        s["area"] = orjson.loads(s["area"]) if s["area"] else None
+        out["station"] = s
+    branch = conn.execute(
+        text(
+            "SELECT b.id, b.name, b.kind, b.secretary, b.members FROM incidents i"
+            " JOIN party_branches b ON b.id = i.party_branch_id WHERE i.id = :id"
+        ),
+        {"id": incident_id},
+    ).first()
+    out["party_branch"] = dict(branch._mapping) if branch is not None else None
+    return out
+
+
+def incident_ids(conn: Connection, limit: int = 20) -> list[tuple[int, str]]:
+    rows = conn.execute(
+        text(
+            "SELECT i.id, c.name_zh FROM incidents i JOIN incident_categories c"
+            " ON c.code = i.category_code WHERE i.status <> 'closed'"
+            " ORDER BY i.received_at DESC LIMIT :n"
+        ),
+        {"n": limit},
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]

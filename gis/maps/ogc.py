@@ -1,0 +1,412 @@
+"""OGC API Features (要素服务) queries: collections, bbox, datetime, paging and CQL2 filters.
+
+Filters are parsed by the ``cql2`` library into CQL2-JSON and translated here into
+SQLAlchemy expressions: only whitelisted properties become columns, and every literal
+is a bound parameter, so no text of a request ever reaches SQL. Incidents are published
+without personal data (no reporter name or phone, no free-text description).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import cql2
+import orjson
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    Table,
+    and_,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from gis.errors import InvalidInput, NotFound
+from gis.models import Community, Facility, Grid, Incident
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title_zh: str
+    title_en: str
+    table: Table
+    properties: tuple[str, ...]  # column names published (and filterable)
+    # (start, end) columns for datetime; end None for an instant.
+    time: tuple[str, str | None]
+    versioned: bool
+    current: Callable[[Table], ColumnElement[bool]]
+
+    def column(self, name: str) -> Any:
+        if name not in self.properties and name != "id":
+            raise InvalidInput(
+                f"unknown property {name!r} of {self.id}; one of {', '.join(self.properties)}",
+                field="filter",
+            )
+        return self.table.c[name]
+
+
+def _boundary_current(t: Table) -> ColumnElement[bool]:
+    return t.c.valid_to.is_(None)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection(
+            "grids",
+            "网格",
+            "Grids",
+            Grid.__table__,  # type: ignore[arg-type]
+            (
+                "code",
+                "name",
+                "community_code",
+                "street_code",
+                "district_code",
+                "kind",
+                "households",
+                "residents",
+                "valid_from",
+                "valid_to",
+            ),
+            ("valid_from", "valid_to"),
+            True,
+            _boundary_current,
+        ),
+        Collection(
+            "communities",
+            "社区",
+            "Communities",
+            Community.__table__,  # type: ignore[arg-type]
+            (
+                "code",
+                "name",
+                "street_code",
+                "district_code",
+                "class",
+                "area_type",
+                "households",
+                "residents",
+                "valid_from",
+                "valid_to",
+            ),
+            ("valid_from", "valid_to"),
+            True,
+            _boundary_current,
+        ),
+        Collection(
+            "facilities",
+            "服务设施",
+            "Facilities",
+            Facility.__table__,  # type: ignore[arg-type]
+            (
+                "code",
+                "name",
+                "type",
+                "district_code",
+                "service_radius_m",
+                "staff",
+                "seats",
+                "hours",
+                "active",
+            ),
+            ("created_at", "retired_at"),
+            False,
+            lambda t: t.c.retired_at.is_(None),
+        ),
+        Collection(
+            "incidents",
+            "诉求",
+            "Incidents",
+            Incident.__table__,  # type: ignore[arg-type]
+            (
+                "category_code",
+                "channel",
+                "status",
+                "match",
+                "district_code",
+                "street_code",
+                "community_code",
+                "grid_code",
+                "received_at",
+                "due_at",
+                "closed_at",
+            ),
+            ("received_at", None),
+            False,
+            lambda t: true(),
+        ),
+    )
+}
+
+
+def collection(collection_id: str) -> Collection:
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(f"no collection {collection_id!r}", field="collectionId") from None
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InvalidInput("bbox must be four numbers minx,miny,maxx,maxy", field="bbox") from None
+    if len(values) == 6:  # 3D bbox: drop the heights
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise InvalidInput("bbox must be minx,miny,maxx,maxy with min <= max", field="bbox")
+    if not all(-180 <= v <= 180 for v in values[::2]) or not all(
+        -90 <= v <= 90 for v in values[1::2]
+    ):
+        raise InvalidInput("bbox is outside lon/lat range", field="bbox")
+    return values[0], values[1], values[2], values[3]
+
+
+def _instant(text: str, field: str) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an RFC 3339 date-time", field=field) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """An instant ``t`` → (t, t); an interval ``a/b`` with ``..`` for open ends."""
+    if not text:
+        return None
+    if "/" in text:
+        start_text, _, end_text = text.partition("/")
+        start, end = _instant(start_text, "datetime"), _instant(end_text, "datetime")
+        if start and end and start > end:
+            raise InvalidInput("datetime interval ends before it starts", field="datetime")
+        return start, end
+    instant = _instant(text, "datetime")
+    return instant, instant
+
+
+def _time_filter(
+    c: Collection, interval: tuple[datetime | None, datetime | None] | None
+) -> ColumnElement[bool]:
+    if interval is None:
+        return c.current(c.table)
+    start, end = interval
+    begin_col = c.table.c[c.time[0]]
+    end_col = c.table.c[c.time[1]] if c.time[1] else None
+    conds: list[ColumnElement[bool]] = []
+    if end is not None:
+        conds.append(begin_col <= end)
+    if start is not None:
+        if end_col is None:
+            conds.append(begin_col >= start)
+        else:
+            # Valid through the instant (half-open [from, to)) or overlapping the interval.
+            conds.append(or_(end_col.is_(None), end_col > start))
+    return and_(true(), *conds)
+
+
+# -- CQL2 ---------------------------------------------------------------------------------
+
+COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _literal(column: Any, value: Any) -> Any:
+    """Check a literal against the column's type; it is then bound, never inlined."""
+    kind = column.type
+    if isinstance(value, dict):
+        value = value.get("timestamp", value.get("date"))
+    if isinstance(kind, Boolean):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(kind, Integer | SmallInteger | Float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+    elif isinstance(kind, DateTime):
+        if isinstance(value, str):
+            return _instant(value, "filter")
+        if isinstance(value, date):
+            return value
+    elif isinstance(value, str):
+        return value
+    raise InvalidInput(f"{value!r} does not fit property {column.name!r} ({kind})", field="filter")
+
+
+def _translate(c: Collection, node: Any) -> Any:
+    if not isinstance(node, dict) or "op" not in node:
+        raise InvalidInput("filter must be a boolean expression", field="filter")
+    op = str(node["op"]).lower()
+    args = node.get("args", [])
+    if op in ("and", "or"):
+        parts = [_translate(c, a) for a in args]
+        return and_(*parts) if op == "and" else or_(*parts)
+    if op == "not":
+        return not_(_translate(c, args[0]))
+    if not args or not isinstance(args[0], dict) or "property" not in args[0]:
+        raise InvalidInput(f"{op}: the left side must be a property", field="filter")
+    column = c.column(str(args[0]["property"]))
+    if op == "isnull":
+        return column.is_(None)
+    if op in COMPARISONS and len(args) == 2:
+        return COMPARISONS[op](column, _literal(column, args[1]))
+    if op == "like" and len(args) == 2:
+        return column.like(_literal(column, args[1]))
+    if op == "between" and len(args) == 3:
+        return column.between(_literal(column, args[1]), _literal(column, args[2]))
+    if op == "in" and len(args) == 2 and isinstance(args[1], list):
+        return column.in_([_literal(column, v) for v in args[1]])
+    raise InvalidInput(f"filter operator {op!r} is not supported here", field="filter")
+
+
+def parse_filter(c: Collection, text: str | None, lang: str | None) -> ColumnElement[bool]:
+    if not text:
+        return true()
+    if lang not in (None, "", "cql2-text", "cql2-json"):
+        raise InvalidInput("filter-lang must be cql2-text or cql2-json", field="filter-lang")
+    try:
+        expr = cql2.parse_json(text) if lang == "cql2-json" else cql2.parse_text(text)
+        tree = expr.to_json()
+    except Exception as exc:  # the parser's own errors name the position
+        raise InvalidInput(f"filter does not parse: {exc}", field="filter") from None
+    result: ColumnElement[bool] = _translate(c, tree)
+    return result
+
+
+# -- queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    features: list[dict[str, Any]]
+    number_matched: int
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def query_items(
+    conn: Connection,
+    c: Collection,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    interval: tuple[datetime | None, datetime | None] | None,
+    where: ColumnElement[bool],
+    limit: int,
+    offset: int,
+) -> Page:
+    t = c.table
+    conds = [_time_filter(c, interval), where]
+    if bbox is not None:
+        envelope = func.ST_MakeEnvelope(*bbox, 4490)
+        conds.append(and_(t.c.geom.op("&&")(envelope), func.ST_Intersects(t.c.geom, envelope)))
+    props = [t.c[p] for p in c.properties]
+    stmt = (
+        select(t.c.id, func.ST_AsGeoJSON(t.c.geom, 7).label("geometry"), *props)
+        .where(*conds)
+        .order_by(t.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    matched = conn.execute(select(func.count()).select_from(t).where(*conds)).scalar_one()
+    features = []
+    for row in conn.execute(stmt):
+        m = row._mapping
+        features.append(
+            {
+                "type": "Feature",
+                "id": m["id"],
+                "geometry": orjson.loads(m["geometry"]),
+                "properties": {p: _json_value(m[p]) for p in c.properties},
+            }
+        )
+    return Page(features, int(matched))
+
+
+def feature(conn: Connection, c: Collection, feature_id: int) -> dict[str, Any]:
+    t = c.table
+    props = [t.c[p] for p in c.properties]
+    row = conn.execute(
+        select(t.c.id, func.ST_AsGeoJSON(t.c.geom, 7).label("geometry"), *props).where(
+            t.c.id == feature_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no feature {feature_id} in {c.id}", field="featureId")
+    m = row._mapping
+    return {
+        "type": "Feature",
+        "id": m["id"],
+        "geometry": orjson.loads(m["geometry"]),
+        "properties": {p: _json_value(m[p]) for p in c.properties},
+    }
+
+
+def extent(conn: Connection, c: Collection) -> dict[str, Any]:
+    t = c.table
+    row = conn.execute(
+        select(
+            func.ST_XMin(func.ST_Extent(t.c.geom)),
+            func.ST_YMin(func.ST_Extent(t.c.geom)),
+            func.ST_XMax(func.ST_Extent(t.c.geom)),
+            func.ST_YMax(func.ST_Extent(t.c.geom)),
+            func.min(t.c[c.time[0]]),
+        ).where(c.current(t))
+    ).one()
+    bbox: Sequence[float] = (
+        [row[0], row[1], row[2], row[3]] if row[0] is not None else [-180, -90, 180, 90]
+    )
+    start = row[4].isoformat() if row[4] is not None else None
+    return {
+        "spatial": {"bbox": [list(bbox)], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+        "temporal": {"interval": [[start, None]]},
+    }
+
+
+def queryables(c: Collection) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for name in c.properties:
+        kind = c.table.c[name].type
+        if isinstance(kind, Boolean):
+            props[name] = {"type": "boolean"}
+        elif isinstance(kind, Integer | SmallInteger):
+            props[name] = {"type": "integer"}
+        elif isinstance(kind, Float):
+            props[name] = {"type": "number"}
+        elif isinstance(kind, DateTime):
+            props[name] = {"type": "string", "format": "date-time"}
+        else:
+            props[name] = {"type": "string"}
+    props["geometry"] = {"format": "geometry-any"}
+    return {
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "type": "object",
+        "title": c.title_en,
+        "properties": props,
+        "additionalProperties": False,
+    }

@@ -1,0 +1,329 @@
+"""folium builders of the map pages: coverage, grids, dispatch (HTML strings, no HTTP)."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+import folium
+from branca.element import Element
+from sqlalchemy import Connection
+
+from gis.maps import data
+from gis.maps.base import (
+    CLASS_COLOURS,
+    STATIC,
+    VECTORGRID_JS,
+    Chrome,
+    Register,
+    Script,
+    new_map,
+    shift_geojson,
+    shift_geometry,
+    shift_point,
+)
+from gis.settings import Settings
+
+STATION_COLOUR, CANTEEN_COLOUR = "#08519c", "#a63603"
+
+
+def _popup(rows: list[tuple[str, Any]]) -> folium.Popup:
+    body = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
+    )
+    return folium.Popup(f'<table class="wg-popup">{body}</table>', max_width=320)
+
+
+def _district_outlines(
+    m: folium.Map, conn: Connection, t: dict[str, str], s: Settings, at: datetime | None
+) -> None:
+    outlines = folium.GeoJson(
+        shift_geojson(data.districts(conn, at), s),
+        name=t["districts"],
+        style_function=lambda _: {"color": "#444", "weight": 2, "fill": False},
+        interactive=False,
+    )
+    outlines.add_to(m)
+    m.add_child(Register("districts", outlines))
+
+
+def _facilities(
+    m: folium.Map,
+    conn: Connection,
+    t: dict[str, str],
+    s: Settings,
+    at: datetime | None,
+    kind: str,
+    key: str,
+    colour: str,
+) -> None:
+    rows = data.facilities(conn, kind, at)
+    circles = folium.FeatureGroup(name=t[f"{key[:-1]}_circles"])
+    points = folium.FeatureGroup(name=t[key])
+    for f in rows:
+        if f["area"]:
+            folium.GeoJson(
+                shift_geometry(f["area"], s),
+                style_function=lambda _, c=colour: {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.08,
+                },
+                interactive=False,
+            ).add_to(circles)
+        lon, lat = shift_point(f["lon"], f["lat"], s)
+        details = [(t["code"], f["code"]), (t["radius"], f"{f['service_radius_m']:.0f} m")]
+        details += (
+            [(t["staff"], f["staff"])] if kind == data.STATION else [(t["seats"], f["seats"])]
+        )
+        details.append((t["hours"], f["hours"]))
+        folium.CircleMarker(
+            [lat, lon],
+            radius=7,
+            color="#fff",
+            weight=2,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=1,
+            tooltip=f["name"],
+            popup=_popup([(t["name"], f["name"]), *details]),
+        ).add_to(points)
+    circles.add_to(m)
+    points.add_to(m)
+    m.add_child(Register(key, points))
+    m.add_child(Register(f"{key}_circles", circles))
+
+
+def coverage_page(
+    conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None
+) -> str:
+    m = new_map(s, chrome, data.bounds(conn, at))
+    communities = folium.GeoJson(
+        shift_geojson(data.communities(conn, at), s),
+        name=t["communities"],
+        style_function=lambda f: {
+            "color": "#555",
+            "weight": 1,
+            "fillColor": CLASS_COLOURS.get(f["properties"]["class"], "#999"),
+            "fillOpacity": 0.35,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "class", "households"],
+            aliases=[t["name"], t["community_class"], t["households"]],
+        ),
+    )
+    communities.add_to(m)
+    m.add_child(Register("communities", communities))
+    uncovered = folium.GeoJson(
+        shift_geojson(data.uncovered(conn, data.STATION, at), s),
+        name=t["uncovered"],
+        style_function=lambda _: {
+            "color": "#cb181d",
+            "weight": 1,
+            "dashArray": "4 4",
+            "fillColor": "#cb181d",
+            "fillOpacity": 0.25,
+        },
+        interactive=False,
+    )
+    uncovered.add_to(m)
+    m.add_child(Register("uncovered", uncovered))
+    _district_outlines(m, conn, t, s, at)
+    _facilities(m, conn, t, s, at, data.STATION, "stations", STATION_COLOUR)
+    _facilities(m, conn, t, s, at, data.CANTEEN, "canteens", CANTEEN_COLOUR)
+    folium.LayerControl(collapsed=False).add_to(m)
+    swatch = '<i style="background:{}"></i>{}'
+    items = [swatch.format(CLASS_COLOURS[c], f"{t['community_class']} {c}") for c in "ABCD"]
+    items += [
+        swatch.format("#cb181d", t["uncovered"]),
+        f'<i class="wg-dot" style="background:{STATION_COLOUR}"></i>{t["stations"]}',
+        f'<i class="wg-dot" style="background:{CANTEEN_COLOUR}"></i>{t["canteens"]}',
+    ]
+    legend = "<br>".join(items)
+    m.get_root().html.add_child(
+        Element(f'<div class="wg-legend"><b>{t["legend"]}</b><br>{legend}</div>')
+    )
+    return str(m.get_root().render())
+
+
+def grids_page(
+    conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None, lang: str
+) -> str:
+    m = new_map(s, chrome, data.bounds(conn, at), scripts=[*VECTORGRID_JS, f"{STATIC}/grids.js"])
+    lo, hi = s.household_band_min, s.household_band_max
+    config = {
+        "at": at.isoformat() if at else None,
+        "shift": "gcj02" if s.basemap_gcj02 else None,
+        "band": [lo, hi],
+        "lang": lang,
+        "text": {k: v.format(lo=lo, hi=hi) for k, v in t.items()},
+    }
+    m.add_child(Script("wanggeGrids", config))
+    return str(m.get_root().render())
+
+
+def dispatch_page(
+    conn: Connection,
+    s: Settings,
+    t: dict[str, str],
+    chrome: Chrome,
+    incident_id: int,
+    personal: bool,
+    lang: str,
+) -> str:
+    inc = data.incident(conn, incident_id)
+    m = new_map(s, chrome, None, scripts=[f"{STATIC}/dispatch.js"])
+    focus: list[list[float]] = []
+    for key, colour, weight in (("community", "#6a51a3", 3), ("grid", "#e6550d", 3)):
+        unit = inc[key]
+        if unit is None:
+            continue
+        layer = folium.GeoJson(
+            shift_geometry(unit["geometry"], s),
+            name=f"{t[key]} {unit['code']}",
+            style_function=lambda _, c=colour, w=weight: {
+                "color": c,
+                "weight": w,
+                "fillColor": c,
+                "fillOpacity": 0.12,
+            },
+            tooltip=f"{t[key]}: {unit['name']} ({unit['code']})",
+        )
+        layer.add_to(m)
+        m.add_child(Register(key, layer))
+    lon, lat = shift_point(inc["lon"], inc["lat"], s)
+    focus.append([lat, lon])
+    category = inc["category_zh"] if lang == "zh" else inc["category_en"]
+    marker = folium.CircleMarker(
+        [lat, lon],
+        radius=9,
+        color="#fff",
+        weight=2,
+        fill=True,
+        fill_color="#cb181d",
+        fill_opacity=1,
+        popup=_popup(
+            [
+                (t["incident"], f"#{inc['id']}"),
+                (t["category"], category),
+                (t["status"], inc["status"]),
+            ]
+        ),
+    )
+    marker.add_to(m)
+    m.add_child(Register("incident", marker))
+    station = inc["station"]
+    if station is not None:
+        slon, slat = shift_point(station["lon"], station["lat"], s)
+        focus.append([slat, slon])
+        if station["area"]:
+            area = folium.GeoJson(
+                shift_geometry(station["area"], s),
+                name=t["station_circles"],
+                style_function=lambda _: {
+                    "color": STATION_COLOUR,
+                    "weight": 1,
+                    "fillColor": STATION_COLOUR,
+                    "fillOpacity": 0.06,
+                },
+                interactive=False,
+            )
+            area.add_to(m)
+        distance = f"{inc['station_distance_m']:.0f} m" if inc["station_distance_m"] else "?"
+        folium.PolyLine(
+            [[lat, lon], [slat, slon]],
+            color=STATION_COLOUR,
+            weight=2,
+            dash_array="6 4",
+            tooltip=f"{t['distance']}: {distance}",
+        ).add_to(m)
+        smark = folium.CircleMarker(
+            [slat, slon],
+            radius=8,
+            color="#fff",
+            weight=2,
+            fill=True,
+            fill_color=STATION_COLOUR,
+            fill_opacity=1,
+            popup=_popup(
+                [
+                    (t["station"], station["name"]),
+                    (t["code"], station["code"]),
+                    (t["distance"], distance),
+                ]
+            ),
+        )
+        smark.add_to(m)
+        m.add_child(Register("station", smark))
+    if inc["grid"] is not None:
+        g = inc["grid"]["geometry"]
+        xs, ys = _coords(shift_geometry(g, s))
+        focus += [[min(ys), min(xs)], [max(ys), max(xs)]]
+    m.fit_bounds(focus, padding=(30, 30))
+    m.get_root().html.add_child(Element(_details_panel(inc, t, personal, lang)))
+    m.add_child(Script("wanggeDispatch", {"incident": incident_id, "text": t}))
+    return str(m.get_root().render())
+
+
+def _coords(geometry: dict[str, Any]) -> tuple[list[float], list[float]]:
+    import shapely
+
+    b = shapely.geometry.shape(geometry).bounds
+    return [b[0], b[2]], [b[1], b[3]]
+
+
+def _details_panel(inc: dict[str, Any], t: dict[str, str], personal: bool, lang: str) -> str:
+    def unit(key: str) -> str:
+        u = inc[key]
+        return f"{u['name']} ({u['code']})" if u else t["unassigned"]
+
+    station = inc["station"]
+    st = "—"
+    if station is not None:
+        inside = t["within_radius"] if inc["station_within_radius"] else t["outside_radius"]
+        st = f"{station['name']} · {inc['station_distance_m'] or 0:.0f} m · {inside}"
+    branch = inc["party_branch"]
+    br = (
+        f"{branch['name']}"
+        + (f" · {t['secretary']} {branch['secretary']}" if branch and branch["secretary"] else "")
+        if branch
+        else "—"
+    )
+    rows = [
+        (t["incident"], f"#{inc['id']} {inc['external_id'] or ''}"),
+        (t["category"], inc["category_zh"] if lang == "zh" else inc["category_en"]),
+        (t["status"], inc["status"]),
+        (t["channel"], inc["channel"]),
+        (t["received_at"], inc["received_at"].strftime("%Y-%m-%d %H:%M")),
+        (t["due_at"], inc["due_at"].strftime("%Y-%m-%d") if inc["due_at"] else "—"),
+        (t["description"], inc["description"]),
+        (t["grid"], unit("grid")),
+        (t["community"], unit("community")),
+        (t["street"], unit("street")),
+        (t["district"], unit("district")),
+        (t["station"], st),
+        (t["party_branch"], br),
+    ]
+    if personal:
+        rows += [
+            (t["reporter"], inc["reporter_name"] or "—"),
+            (t["phone"], inc["reporter_phone"] or "—"),
+        ]
+    body = "".join(
+        f'<tr><th>{html.escape(k)}</th><td data-field="{html.escape(k)}">{html.escape(str(v))}'
+        "</td></tr>"
+        for k, v in rows
+    )
+    token_form = (
+        ""
+        if personal
+        else (
+            f'<p class="wg-note">{t["personal_hidden"]}</p><form id="wg-token-form">'
+            f'<input type="password" id="wg-token" placeholder="{t["token"]}" autocomplete="off">'
+            f'<button type="submit">{t["show"]}</button></form>'
+            '<table class="wg-reporter" id="wg-reporter"></table>'
+        )
+    )
+    return f'<aside class="wg-panel" id="wg-details"><table>{body}</table>{token_form}</aside>'
