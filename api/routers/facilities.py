@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from api.auth import Planner, Viewer
 from api.deps import EngineDep, SessionDep, SettingsDep
 from gis import facilities as fac
+from gis.coverage.stats import warm
 from gis.models import Facility
 
 router = APIRouter(prefix="/api/v1/facilities", tags=["facilities"])
@@ -90,34 +91,43 @@ def create_facility(
     engine: EngineDep,
     settings: SettingsDep,
     who: Planner,
+    later: BackgroundTasks,
 ) -> dict[str, Any]:
     """Add a facility; its service circle is computed in the same transaction."""
     with session.begin():
         facility, change = fac.create_facility(session, **body.model_dump(), settings=settings)
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)
+    later.add_task(warm, engine)  # coverage figures ready before the planner asks
     return feature
 
 
 @router.patch("/{key}")
 def update_facility(
-    key: str, body: FacilityPatch, session: SessionDep, engine: EngineDep, who: Planner
+    key: str,
+    body: FacilityPatch,
+    session: SessionDep,
+    engine: EngineDep,
+    who: Planner,
+    later: BackgroundTasks,
 ) -> dict[str, Any]:
     """Move it, change its radius, capacity, name or hours; the circle follows."""
     with session.begin():
         facility, change = fac.update_facility(session, key, **body.model_dump())
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)
+    later.add_task(warm, engine)  # coverage figures ready before the planner asks
     return feature
 
 
 @router.post("/{key}/retire")
 def retire_facility(
-    key: str, session: SessionDep, engine: EngineDep, who: Planner
+    key: str, session: SessionDep, engine: EngineDep, who: Planner, later: BackgroundTasks
 ) -> dict[str, Any]:
     """Take it out of service (active = false, retired_at = now); the row stays for history."""
     with session.begin():
         facility, change = fac.retire_facility(session, key)
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)
+    later.add_task(warm, engine)  # coverage figures ready before the planner asks
     return feature

@@ -176,7 +176,7 @@ def site(engine: Engine, req: SitingRequest) -> dict[str, Any]:
         "greedy": _solution(g, matrix, cx, cy, base, total),
     }
     if req.exact:
-        e = exact(matrix, open_w, k, req.time_limit_s)
+        e = exact(matrix, open_w, k, req.time_limit_s, start=g.chosen)
         result["exact"] = _solution(e, matrix, cx, cy, base, total)
         result["exact"]["status"] = e.status
         result["exact"]["optimal"] = e.optimal
@@ -205,8 +205,15 @@ def _solution(
         }
         for i in range(idx.size)
     ]
+    extra: dict[str, Any] = {}
+    if sol.construction_covered is not None:
+        extra = {
+            "construction_gain": round(sol.construction_covered, 1),
+            "swaps": sol.swaps,
+        }
     return {
         "sites": sites,
+        **extra,
         "gain": round(sol.covered, 1),
         "after": _block(base + sol.covered, total),
         "seconds": round(sol.seconds, 4),

@@ -40,11 +40,11 @@ FINGERPRINT_SQL = text(
 
 
 def unit_number(codes: NDArray[Any], length: int) -> NDArray[np.int64]:
-    """Leading ``length`` digits of each code as an integer (-1 where missing)."""
-    out = np.full(codes.shape[0], -1, dtype=np.int64)
-    for i, code in enumerate(codes):
-        if code:
-            out[i] = int(str(code)[:length])
+    """Leading ``length`` digits of each code as an integer (-1 where missing or shorter)."""
+    head = np.asarray([c or "" for c in codes], dtype=str).astype(f"<U{length}")  # truncates
+    out = np.full(head.shape[0], -1, dtype=np.int64)
+    ok = np.char.str_len(head) == length
+    out[ok] = head[ok].astype(np.int64)
     return out
 
 
@@ -77,10 +77,13 @@ class Points:
     community: NDArray[np.int64]
     weights: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     received: NDArray[np.float64] | None = None  # epoch seconds (incidents)
+    _geoms: NDArray[Any] | None = None
 
     @property
     def geoms(self) -> NDArray[Any]:
-        return np.asarray(shapely.points(self.x, self.y), dtype=object)
+        if self._geoms is None:
+            self._geoms = np.asarray(shapely.points(self.x, self.y), dtype=object)
+        return self._geoms
 
     def in_unit(self, level: str | None, code: str | None) -> NDArray[np.bool_]:
         if level is None or code is None:
@@ -139,14 +142,14 @@ def _facilities(conn: Connection) -> Facilities:
     )
 
 
-def _points(rows: list[Any], weight_names: tuple[str, ...]) -> Points:
-    n = len(rows)
-    arr = np.asarray([r[:2] for r in rows], dtype=float).reshape(n, 2)
-    x, y = to_local(arr[:, 0], arr[:, 1])
-    codes = np.asarray([r[2] for r in rows], dtype=object)
+def _points(row: Any, weight_names: tuple[str, ...]) -> Points:
+    """Demand from one row of parallel arrays (array_agg): lon, lat, code, weights..."""
+    lon = np.asarray(row[0] or [], dtype=float)
+    lat = np.asarray(row[1] or [], dtype=float)
+    x, y = to_local(lon, lat)
+    codes = np.asarray(row[2] or [], dtype=object)
     weights = {
-        name: np.asarray([r[3 + i] for r in rows], dtype=float)
-        for i, name in enumerate(weight_names)
+        name: np.asarray(row[3 + i] or [], dtype=float) for i, name in enumerate(weight_names)
     }
     return Points(
         x=x,
@@ -162,27 +165,26 @@ def load_snapshot(engine: Engine, fingerprint: tuple[Any, ...]) -> Snapshot:
     with engine.connect() as conn:
         facilities = _facilities(conn)
         buildings = _points(
-            list(
-                conn.execute(
-                    text(
-                        "SELECT ST_X(geom), ST_Y(geom), community_code, residents, households,"
-                        " elderly_residents FROM buildings"
-                    )
-                )
-            ),
-            ("residents", "households", "elderly_residents"),
-        )
-        rows = list(
             conn.execute(
                 text(
-                    "SELECT ST_X(geom), ST_Y(geom), coalesce(community_code, district_code),"
-                    " extract(epoch FROM received_at) FROM incidents"
-                    " WHERE received_at >= now() - make_interval(days => :days)"
-                ),
-                {"days": INCIDENT_HORIZON_DAYS},
-            )
+                    "SELECT array_agg(ST_X(geom) ORDER BY id), array_agg(ST_Y(geom) ORDER BY id),"
+                    " array_agg(community_code ORDER BY id), array_agg(residents ORDER BY id),"
+                    " array_agg(households ORDER BY id),"
+                    " array_agg(elderly_residents ORDER BY id) FROM buildings"
+                )
+            ).one(),
+            ("residents", "households", "elderly_residents"),
         )
-        incidents = _points(rows, ("received",))
+        row = conn.execute(
+            text(
+                "SELECT array_agg(ST_X(geom)), array_agg(ST_Y(geom)),"
+                " array_agg(coalesce(community_code, district_code)),"
+                " array_agg(extract(epoch FROM received_at)::float8) FROM incidents"
+                " WHERE received_at >= now() - make_interval(days => :days)"
+            ),
+            {"days": INCIDENT_HORIZON_DAYS},
+        ).one()
+        incidents = _points(row, ("received",))
         incidents.received = incidents.weights.pop("received")
         incidents.weights["incidents"] = np.ones(incidents.x.shape[0])
         loaded_at = conn.execute(text("SELECT now()")).scalar_one()

@@ -48,6 +48,8 @@ class Solution:
     seconds: float
     status: str = "greedy"
     optimal: bool | None = None
+    construction_covered: float | None = None  # greedy before the interchange passes
+    swaps: int = 0
 
 
 def build_matrix(
@@ -74,8 +76,10 @@ def _ranges(starts: Ints, stops: Ints) -> Ints:
     return (offsets + np.arange(total)).astype(np.intp)
 
 
-def greedy(m: CoverageMatrix, weights: Floats, k: int) -> Solution:
-    """Pick ``k`` sites one by one, each time the one adding the most uncovered weight.
+def greedy(m: CoverageMatrix, weights: Floats, k: int, max_passes: int = 8) -> Solution:
+    """Pick ``k`` sites one by one, each time the one adding the most uncovered weight,
+    then improve by interchange (Teitz–Bart): swap a chosen site for the candidate that
+    covers more of what it alone covered, until no swap helps or ``max_passes`` ran.
 
     Ties go to the lowest candidate index, so the answer is deterministic.
     """
@@ -102,12 +106,61 @@ def greedy(m: CoverageMatrix, weights: Floats, k: int) -> Solution:
         idx = _ranges(m.col_ptr[new], m.col_ptr[new + 1])
         lost = np.repeat(w[new], reach[new])
         gains -= np.bincount(m.by_dem_cand[idx], weights=lost, minlength=m.n_candidates)
+    construction = float(w[covered].sum())
+    swaps = _interchange(m, w, chosen, row_ptr, max_passes)
+    total = covered_weight(m, w, chosen)
+    if swaps:  # the greedy order's gains no longer describe the set; recompute them
+        picked_gains = _marginal_gains(m, w, chosen, row_ptr)
     return Solution(
         chosen,
         picked_gains,
-        float(w[covered].sum()),
+        total,
         time.perf_counter() - started,
+        construction_covered=construction,
+        swaps=swaps,
     )
+
+
+def _interchange(
+    m: CoverageMatrix, w: Floats, chosen: list[int], row_ptr: Ints, max_passes: int
+) -> int:
+    """Swap chosen sites for better ones in place; returns how many swaps were made."""
+    count = np.zeros(m.n_demand, dtype=np.int64)
+    for c in chosen:
+        count[m.dem[row_ptr[c] : row_ptr[c + 1]]] += 1
+    swaps = 0
+    for _ in range(max_passes):
+        improved = False
+        for pos in range(len(chosen)):
+            out = chosen[pos]
+            mine = m.dem[row_ptr[out] : row_ptr[out + 1]]
+            count[mine] -= 1
+            # What each candidate would add if ``out`` left: the weight nobody else covers.
+            open_w = np.where(count == 0, w, 0.0)
+            gains = np.bincount(m.cand, weights=open_w[m.dem], minlength=m.n_candidates)
+            gains[chosen] = -np.inf
+            best = int(np.argmax(gains))
+            keep = float(open_w[mine].sum())
+            if gains[best] > keep * (1 + 1e-12) + 1e-9:
+                chosen[pos] = best
+                count[m.dem[row_ptr[best] : row_ptr[best + 1]]] += 1
+                swaps += 1
+                improved = True
+            else:
+                count[mine] += 1
+        if not improved:
+            break
+    return swaps
+
+
+def _marginal_gains(m: CoverageMatrix, w: Floats, chosen: list[int], row_ptr: Ints) -> list[float]:
+    covered = np.zeros(m.n_demand, dtype=bool)
+    out = []
+    for c in chosen:
+        mine = m.dem[row_ptr[c] : row_ptr[c + 1]]
+        out.append(float(w[mine[~covered[mine]]].sum()))
+        covered[mine] = True
+    return out
 
 
 def covered_weight(m: CoverageMatrix, weights: Floats, chosen: list[int]) -> float:
@@ -119,11 +172,19 @@ def covered_weight(m: CoverageMatrix, weights: Floats, chosen: list[int]) -> flo
     return float(np.asarray(weights, dtype=float)[hit].sum())
 
 
-def exact(m: CoverageMatrix, weights: Floats, k: int, time_limit_s: float = 120.0) -> Solution:
+def exact(
+    m: CoverageMatrix,
+    weights: Floats,
+    k: int,
+    time_limit_s: float = 120.0,
+    start: list[int] | None = None,
+) -> Solution:
     """The optimum by integer programming (PuLP + its bundled CBC).
 
-    Demand points covered by exactly the same candidates are merged first: the
-    model keeps one variable per distinct covering set, with their summed weight.
+    Demand points covered by exactly the same candidates are merged first (one
+    variable per distinct covering set, with their summed weight), and of
+    candidates covering exactly the same demand only one is kept: neither changes
+    the optimum. ``start`` (e.g. the greedy answer) is handed to CBC as a warm start.
     """
     started = time.perf_counter()
     w = np.asarray(weights, dtype=float)
@@ -140,9 +201,13 @@ def exact(m: CoverageMatrix, weights: Floats, k: int, time_limit_s: float = 120.
             group_cands.append(cands)
         else:
             group_w[g] += float(w[d])
-    used = np.unique(np.concatenate(group_cands)) if group_cands else np.empty(0, dtype=np.intp)
+    used = _distinct_candidates(m, w, start or [])
+    group_cands = [cands[np.isin(cands, used)] for cands in group_cands]
     prob = pulp.LpProblem("max_cover", pulp.LpMaximize)
     x = {int(c): prob.add_variable(f"x{int(c)}", cat=pulp.LpBinary) for c in used}
+    if start:
+        for c, var in x.items():
+            var.setInitialValue(1 if c in set(start) else 0)
     y = [prob.add_variable(f"y{g}", 0, 1) for g in range(len(group_w))]
     prob += pulp.lpSum(wg * yg for wg, yg in zip(group_w, y, strict=True))
     for yg, cands in zip(y, group_cands, strict=True):
@@ -151,7 +216,7 @@ def exact(m: CoverageMatrix, weights: Floats, k: int, time_limit_s: float = 120.
     with warnings.catch_warnings():
         # PuLP 3.x flags its bundled CBC as deprecated for 4.0; it is the solver we ship with.
         warnings.simplefilter("ignore", DeprecationWarning)
-        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s))
+        prob.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s, warmStart=bool(start)))
     chosen = sorted(c for c, var in x.items() if (var.value() or 0) > 0.5)
     # Fewer useful sites than k (all demand reachable already): fill with any unused candidates.
     spare = (c for c in range(m.n_candidates) if c not in set(chosen))
@@ -166,3 +231,24 @@ def exact(m: CoverageMatrix, weights: Floats, k: int, time_limit_s: float = 120.
         status=str(status),
         optimal=bool(prob.sol_status == pulp.LpSolutionOptimal),
     )
+
+
+def _distinct_candidates(m: CoverageMatrix, w: Floats, prefer: list[int]) -> Ints:
+    """One candidate per distinct non-empty set of covered (weighted) demand.
+
+    Among candidates covering the same set, those in ``prefer`` win, so a warm
+    start stays expressible.
+    """
+    row_ptr = m.row_ptr
+    live = w[m.dem] > 0
+    seen: dict[bytes, int] = {}
+    preferred = set(prefer)
+    for c in range(m.n_candidates):
+        lo, hi = row_ptr[c], row_ptr[c + 1]
+        mine = m.dem[lo:hi][live[lo:hi]]
+        if mine.size == 0:
+            continue
+        key = mine.tobytes()
+        if key not in seen or c in preferred:
+            seen[key] = c
+    return np.asarray(sorted(seen.values()), dtype=np.intp)

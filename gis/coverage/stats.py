@@ -82,7 +82,11 @@ def scope_geometry(engine: Engine, snap: Snapshot, scope: Scope) -> Any:
         with engine.connect() as conn:
             wkb = conn.execute(text(sql), params).scalar_one_or_none()
         geom = shapely.from_wkb(bytes(wkb)) if wkb is not None else shapely.Polygon()
-        snap.cache[key] = shapely.make_valid(geometry_to_local(geom))
+        local = geometry_to_local(geom)
+        if not shapely.is_valid(local):  # projection can pinch a near-degenerate ring
+            local = shapely.make_valid(local)
+        shapely.prepare(local)
+        snap.cache[key] = local
     return snap.cache[key]
 
 
@@ -142,7 +146,7 @@ def _area_block(engine: Engine, snap: Snapshot, scope: Scope, kind: str) -> dict
         for g, a in zip(lonlat, areas, strict=True)
     ]
     # Which facilities serve this scope: their circle reaches into it.
-    serving = np.asarray(shapely.intersects(tc.facilities.circle, region), dtype=bool)
+    serving = np.asarray(shapely.intersects(region, tc.facilities.circle), dtype=bool)
     block = {
         "area": {
             "total_m2": round(total, 1),
@@ -268,3 +272,12 @@ def _loads(
             }
         )
     return out
+
+
+def warm(engine: Engine) -> None:
+    """Precompute the whole-city figures of every type (after a facility change, say),
+    so the next request finds them cached."""
+    from gis.facilities import FACILITY_TYPES
+
+    for kind in FACILITY_TYPES:
+        coverage_stats(engine, kind)
