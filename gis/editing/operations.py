@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis.coords import ground_distance_m
 from gis.editing.faces import NODE_EPS, Faces, area_m2, where
 from gis.editing.state import CommunityState, Points
 from gis.errors import InvalidInput
@@ -61,17 +62,14 @@ def split(state: CommunityState, code: str, line: BaseGeometry) -> Outcome:
     if not shapely.intersects(line, grid.geom):
         raise InvalidInput(
             f"the split line does not cross grid {code} (it passes"
-            f" {area_free_distance(line, grid.geom):.0f} m away)",
+            f" {distance_m(line, grid.geom):.0f} m away)",
             field="line",
         )
     cut = shapely.intersection(line, shapely.buffer(grid.geom, NODE_EPS))
     faces = Faces(state, [cut])
     mine = np.flatnonzero(faces.of(code))
-    crossings = shapely.get_parts(shapely.intersection(line, shapely.boundary(grid.geom)))
-    at = [
-        [round(p.x, 7), round(p.y, 7)]
-        for p in shapely.get_parts(shapely.points(shapely.get_coordinates(crossings)))
-    ][:6]
+    crossings = shapely.intersection(line, shapely.boundary(grid.geom))
+    at = [[round(x, 7), round(y, 7)] for x, y in shapely.get_coordinates(crossings)[:6]]
     if len(mine) < 2:
         raise InvalidInput(
             f"the split line does not cut grid {code} in two: it must run from one edge of the"
@@ -96,12 +94,10 @@ def split(state: CommunityState, code: str, line: BaseGeometry) -> Outcome:
     return Outcome("split", state, after, retired, [new_code], {new_code: code}, noded)
 
 
-def area_free_distance(a: BaseGeometry, b: BaseGeometry) -> float:
+def distance_m(a: BaseGeometry, b: BaseGeometry) -> float:
     """Ground distance in metres between two geometries (for messages only)."""
-    pa, pb = shapely.ops.nearest_points(a, b)
-    from gis.coords import ground_distance_m
-
-    return float(ground_distance_m(pa.x, pa.y, pb.x, pb.y))
+    pa, pb = shapely.get_coordinates(shapely.shortest_line(a, b))
+    return float(ground_distance_m(pa[0], pa[1], pb[0], pb[1]))
 
 
 def _shared_length(a: BaseGeometry, b: BaseGeometry) -> float:
