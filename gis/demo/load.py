@@ -13,12 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 import shapely
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis.classify import recompute_classes, stored_counts
 from gis.coverage.circles import refresh_service_areas
-from gis.db import engine_for, session_scope
+from gis.db import make_engine, session_scope
 from gis.demo import plan
 from gis.demo.categories import CATEGORIES
 from gis.demo.city import build_boundaries
@@ -37,6 +37,9 @@ DEMO_OPERATION = "demo"
 PostLoadStep = Callable[[Session, int], Mapping[str, int]]
 POST_LOAD_STEPS: list[PostLoadStep] = []
 # incidents: loaded by gis.incidents (it appends its step to POST_LOAD_STEPS).
+from gis.incidents.demo_day import load_hotline_day  # noqa: E402
+
+POST_LOAD_STEPS.append(load_hotline_day)
 
 
 @dataclass
@@ -357,7 +360,19 @@ def _counts(session: Session, queries: Mapping[str, str], **params: Any) -> dict
 def load_demo(url: str, seed: int = 2026) -> DemoSummary:
     """Load the Xining demo city into the database at url; a second run changes nothing."""
     started = time.perf_counter()
-    with session_scope(engine_for(url)) as session:
+    # A private engine, disposed at the end: nothing stays connected to the database
+    # (tests clone a freshly loaded demo database as a template).
+    engine = make_engine(url, pool_size=1)
+    try:
+        summary = _load(engine, seed)
+    finally:
+        engine.dispose()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _load(engine: Engine, seed: int) -> DemoSummary:
+    with session_scope(engine) as session:
         # One loader at a time: a concurrent second run waits, then finds the demo there.
         session.execute(text("SELECT pg_advisory_xact_lock(20260001)"))
         existing = session.execute(
@@ -409,5 +424,4 @@ def load_demo(url: str, seed: int = 2026) -> DemoSummary:
             chengzhong=_counts(session, CHENGZHONG_SQL, d=plan.CHENGZHONG),
             added_by_steps={k: v for k, v in added.items() if v},
         )
-    summary.seconds = time.perf_counter() - started
     return summary

@@ -2,8 +2,9 @@
 
 A day is a local calendar day of the hotline. Calls (来电) are hotline_call reports,
 messages (留言) the written channels; handled directly (直接办结) vs transferred
-(转办) counts calls, as the hotline reports them; callbacks (回访) are those made
-that day; top categories count every report received that day.
+(转办) counts calls, as the hotline reports them; callbacks (回访) count the day's
+reports called back (``callbacks_made_that_day`` counts callbacks made on the day,
+whatever day the report came in); top categories count every report of the day.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def daily_report(session: Session, day: date, top: int = 10) -> dict[str, Any]:
         ).where(*on_day, Incident.channel == "hotline_call")
     ).one()
     callbacks = session.execute(
+        select(func.count()).where(*on_day, Incident.callback_at.is_not(None))
+    ).scalar_one()
+    made = session.execute(
         select(func.count()).where(Incident.callback_at >= start, Incident.callback_at < end)
     ).scalar_one()
     categories = session.execute(
@@ -67,6 +71,7 @@ def daily_report(session: Session, day: date, top: int = 10) -> dict[str, Any]:
         "handled_directly": int(direct),
         "transferred": int(transferred),
         "callbacks": int(callbacks),
+        "callbacks_made_that_day": int(made),
         "top_categories": [
             {"code": code, "name_zh": zh, "name_en": en, "count": int(n)}
             for code, zh, en, n in categories

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
+
+from tests.conftest import LiveServer
 
 # Categories of the empty test database (the demo city brings its own).
 TEST_CATEGORIES = (
@@ -70,3 +73,54 @@ def post(
     http: httpx.Client, token: str, body: Any, path: str = "/api/v1/incidents"
 ) -> httpx.Response:
     return http.post(path, json=body, headers=bearer(token))
+
+
+# -- a private copy of the demo city (these tests write) -----------------------------
+
+
+@dataclass
+class City:
+    url: str
+    engine: Engine
+    server: LiveServer
+    tokens: dict[str, str]
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.server.base_url, timeout=30)
+
+    def grid_point(self, offset: int = 0) -> tuple[str, float, float]:
+        """A current grid's code and a point well inside it (CGCS2000)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code,"
+                    " ST_PointOnSurface(ST_Buffer(geom::geography, -20)::geometry) AS p"
+                    " FROM grids WHERE valid_to IS NULL ORDER BY code OFFSET :o LIMIT 1) s"
+                ),
+                {"o": offset},
+            ).one()
+        return str(row[0]), float(row[1]), float(row[2])
+
+
+@pytest.fixture(scope="session")
+def city(demo_copy: Callable[[], str]) -> Iterator[City]:
+    from gis.db import make_engine, session_scope
+    from gis.models import ROLES
+    from gis.tokens import create_token
+
+    url = demo_copy()
+    engine = make_engine(url, pool_size=2)
+    plain: dict[str, str] = {}
+    with session_scope(engine) as session:
+        for role in ROLES:
+            plain[role], _ = create_token(session, role, f"city-{role}")
+    server = LiveServer(url).start()
+    yield City(url, engine, server, plain)
+    server.stop()
+    engine.dispose()
+
+
+@pytest.fixture
+def city_http(city: City) -> Iterator[httpx.Client]:
+    with city.client() as client:
+        yield client
