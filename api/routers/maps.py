@@ -135,12 +135,13 @@ def dispatch(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    principal: Viewer,
+    personal: Personal,
     lang: str = "zh",
 ) -> HTMLResponse:
     """The incident, its grid and community, its station (circle, distance) and party branch.
 
-    Reporter name and phone appear only for a dispatcher token (header, or typed in the page).
+    Reporter name and phone appear only for a dispatcher token (header, or typed in the page),
+    through the personal-data gate (masked otherwise, audited when shown).
     """
     t = texts(lang)
     with engine.connect() as conn:
@@ -152,7 +153,7 @@ def dispatch(
                 t,
                 _chrome(request, t, title, lang, None),
                 incident_id,
-                principal.sees_personal_data,
+                personal.present,
                 lang,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from gis.maps.base import (
 from gis.settings import Settings
 
 STATION_COLOUR, CANTEEN_COLOUR = "#08519c", "#a63603"
+Present = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def _popup(rows: list[tuple[str, Any]]) -> folium.Popup:
@@ -170,10 +172,23 @@ def dispatch_page(
     t: dict[str, str],
     chrome: Chrome,
     incident_id: int,
-    personal: bool,
+    present: Present,
     lang: str,
 ) -> str:
+    """``present`` decides what of the reporter is shown (in full, or masked)."""
     inc = data.incident(conn, incident_id)
+    shown = present(
+        {
+            "id": inc["id"],
+            "reporter_name": inc["reporter_name"],
+            "reporter_phone": inc["reporter_phone"],
+        }
+    )
+    personal = (shown["reporter_name"], shown["reporter_phone"]) == (
+        inc["reporter_name"],
+        inc["reporter_phone"],
+    )
+    inc["reporter_name"], inc["reporter_phone"] = shown["reporter_name"], shown["reporter_phone"]
     m = new_map(s, chrome, None, scripts=[f"{STATIC}/dispatch.js"])
     focus: list[list[float]] = []
     for key, colour, weight in (("community", "#6a51a3", 3), ("grid", "#e6550d", 3)):
