@@ -59,7 +59,7 @@ def _names(session: Session, model: Any, codes: set[str]) -> dict[str, str]:
     rows = session.execute(
         select(model.code, model.name).where(model.code.in_(codes), model.valid_to.is_(None))
     )
-    return dict(rows.tuples().all())
+    return {str(code): str(name) for code, name in rows}
 
 
 def _unit(code: str | None, names: dict[str, str]) -> dict[str, Any] | None:
@@ -189,15 +189,14 @@ def describe(
     session: Session, rows: list[tuple[Any, ...]], extensions: bool
 ) -> list[dict[str, Any]]:
     incidents = [r[0] for r in rows]
-    updated: dict[int, datetime] = dict(
-        session.execute(
+    updated: dict[int, datetime] = {
+        int(incident_id): at
+        for incident_id, at in session.execute(
             select(IncidentEvent.incident_id, func.max(IncidentEvent.at))
             .where(IncidentEvent.incident_id.in_([i.id for i in incidents]))
             .group_by(IncidentEvent.incident_id)
         )
-        .tuples()
-        .all()
-    )
+    }
     ext = _extensions(session, incidents) if extensions else [None] * len(incidents)
     out = []
     for (inc, lon, lat, cat), attrs in zip(rows, ext, strict=True):

@@ -1,0 +1,134 @@
+"""Incidents on the demo city: assigned on intake, refused when far or swapped, re-assigned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from gis.assign import Assigner
+from gis.coords import from_storage
+from gis.db import session_scope
+from gis.incidents import reassign_open
+from tests.incidents.conftest import City, bearer, count_incidents, new_external_id
+
+
+def _body(lon: float, lat: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "external_id": new_external_id("city"),
+        "channel": "hotline_call",
+        "category_code": "property_services",
+        "lon": lon,
+        "lat": lat,
+        "crs": "cgcs2000",
+        **extra,
+    }
+
+
+def _post(city: City, http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    return http.post("/api/v1/incidents", json=body, headers=bearer(city.tokens["dispatcher"]))
+
+
+def test_intake_assigns_grid_station_and_branch(city: City, city_http: httpx.Client) -> None:
+    grid, lon, lat = city.grid_point(10)
+    r = _post(city, city_http, _body(lon, lat))
+    assert r.status_code == 201, r.text
+    a = r.json()["assignment"]
+    assert (a["match"], a["grid_code"]) == ("inside", grid)
+    assert a["community_code"] == grid[:12] and a["district_code"] == grid[:6]
+    assert a["station_id"] is not None and a["party_branch_id"] is not None
+    assert a["boundary_version_id"] is not None
+    # The same place sent in GCJ-02 and BD-09 lands in the same grid.
+    for crs in ("gcj02", "bd09"):
+        x, y = from_storage([lon], [lat], crs)
+        r = _post(city, city_http, _body(float(x[0]), float(y[0]), crs=crs))
+        assert r.status_code == 201, r.text
+        assert r.json()["assignment"]["grid_code"] == grid
+        assert abs(r.json()["lon"] - lon) < 1e-5 and abs(r.json()["lat"] - lat) < 1e-5
+    listed = city_http.get(
+        "/api/v1/incidents", params={"grid": grid}, headers=bearer(city.tokens["viewer"])
+    ).json()["items"]
+    assert len(listed) >= 3 and all(i["assignment"]["grid_code"] == grid for i in listed)
+    by_community = city_http.get(
+        "/api/v1/incidents", params={"community": grid[:12]}, headers=bearer(city.tokens["viewer"])
+    ).json()["items"]
+    assert {i["id"] for i in listed} <= {i["id"] for i in by_community}
+
+
+def test_far_outside_and_swapped_points_are_refused(city: City, city_http: httpx.Client) -> None:
+    _, lon, lat = city.grid_point(10)
+    before = count_incidents(city.engine)
+    far = _post(city, city_http, _body(116.39, 39.91))  # Beijing
+    assert far.status_code == 422 and "service area" in far.json()["error"]
+    swapped = _post(city, city_http, _body(lat, lon))
+    assert swapped.status_code == 422 and "swapped" in swapped.json()["error"]
+    assert swapped.json()["field"] in ("lon", "lat")
+    assert count_incidents(city.engine) == before
+
+
+def test_bulk_on_the_city_refuses_far_and_swapped_rows(city: City, city_http: httpx.Client) -> None:
+    _, lon, lat = city.grid_point(12)
+    prefix = new_external_id("citybulk")
+    lines = [
+        "external_id,channel,category_code,lon,lat,crs",
+        f"{prefix}-1,wechat,noise,{lon},{lat},cgcs2000",
+        f"{prefix}-2,wechat,noise,116.39,39.91,cgcs2000",
+        f"{prefix}-3,wechat,noise,{lat},{lon},cgcs2000",
+    ]
+    r = city_http.post(
+        "/api/v1/incidents/bulk",
+        content="\n".join(lines).encode(),
+        headers={**bearer(city.tokens["dispatcher"]), "content-type": "text/csv"},
+    )
+    result = r.json()
+    assert result["stored"] == 1, result
+    reasons = {b["row"]: b["reason"] for b in result["bad_rows"]}
+    assert "service area" in reasons[3] and "swapped" in reasons[4]
+
+
+def test_reassign_open_moves_open_incidents_and_logs_it(
+    city: City, city_http: httpx.Client
+) -> None:
+    grid, lon, lat = city.grid_point(20)
+    open_one = _post(city, city_http, _body(lon, lat)).json()
+    closed_one = _post(city, city_http, _body(lon, lat)).json()
+    city_http.post(
+        f"/api/v1/incidents/{closed_one['id']}/transitions",
+        json={"to": "closed", "handled_directly": True},
+        headers=bearer(city.tokens["dispatcher"]),
+    )
+    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    with city.engine.begin() as conn:
+        # As if they had been assigned under an older outline.
+        conn.execute(
+            text("UPDATE incidents SET grid_code = :g WHERE id = ANY(:ids)"),
+            {"g": wrong, "ids": [open_one["id"], closed_one["id"]]},
+        )
+    assigner = Assigner.load(city.engine)
+    with session_scope(city.engine) as session:
+        moved = reassign_open(
+            session,
+            assigner,
+            [open_one["id"], closed_one["id"]],
+            actor="planner-li",
+            reason="grid split",
+        )
+    assert moved == 1
+    shown = city_http.get(
+        f"/api/v1/incidents/{open_one['id']}", headers=bearer(city.tokens["dispatcher"])
+    ).json()
+    assert shown["assignment"]["grid_code"] == grid
+    event = shown["events"][-1]
+    assert (event["kind"], event["actor"], event["note"]) == (
+        "reassigned",
+        "planner-li",
+        "grid split",
+    )
+    assert event["detail"]["old"]["grid"] == wrong and event["detail"]["new"]["grid"] == grid
+    closed = city_http.get(
+        f"/api/v1/incidents/{closed_one['id']}", headers=bearer(city.tokens["dispatcher"])
+    ).json()
+    assert closed["assignment"]["grid_code"] == wrong  # closed ones keep their assignment
+    with session_scope(city.engine) as session:
+        assert reassign_open(session, assigner, [open_one["id"]], actor="x", reason="") == 0
