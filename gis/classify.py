@@ -12,8 +12,8 @@ The rules (design.md), thresholds from ``get_settings().classes``:
 - **B** — core, old buildings: ≥ ``b_min_residents`` residents, ≥
   ``b_min_old_compound_residents`` of them in old compounds, property management
   short of mature, and many elderly (share ≥ ``b_min_elderly_share``).
-- A core community meeting neither A nor B in full gets the class whose conditions it
-  meets more of; a tie goes to B, the class with more support.
+- A community meeting no rule in full is left unclassified (``None``): the rules do not
+  say where it belongs, so a planner decides; ``wangge classify`` lists it for review.
 
 Subsidies per class a year are settings too (``subsidy_a`` ...).
 """
@@ -24,13 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gis.models import Community
 from gis.settings import ClassThresholds, get_settings
 
 CLASSES = ("A", "B", "C", "D")
+UNCLASSIFIED = "unclassified"
 ATTRIBUTES = (
     "area_type",
     "residents",
@@ -96,27 +97,28 @@ def is_fringe_like(c: CommunityAttributes, t: ClassThresholds) -> bool:
     )
 
 
-def classify(attrs: Mapping[str, Any] | Any, thresholds: ClassThresholds | None = None) -> str:
-    """The class, "A" | "B" | "C" | "D", of one community."""
+def classify(
+    attrs: Mapping[str, Any] | Any, thresholds: ClassThresholds | None = None
+) -> str | None:
+    """The class, "A" | "B" | "C" | "D", of one community; None when no rule fits in full."""
     t = thresholds or get_settings().classes
     c = CommunityAttributes.of(attrs)
     if c.area_type == "township":
         return "D"
     if c.area_type == "fringe" and is_fringe_like(c, t):
         return "C"
-    a, b = a_conditions(c, t), b_conditions(c, t)
-    if all(a):
+    if all(a_conditions(c, t)):
         return "A"
-    if all(b):
+    if all(b_conditions(c, t)):
         return "B"
-    return "A" if sum(a) > sum(b) else "B"
+    return None
 
 
-def subsidy(community_class: str, thresholds: ClassThresholds | None = None) -> int:
-    """Yearly subsidy in CNY for one community of the class."""
+def subsidy(community_class: str | None, thresholds: ClassThresholds | None = None) -> int:
+    """Yearly subsidy in CNY for one community of the class (0 while unclassified)."""
     t = thresholds or get_settings().classes
     amounts = {"A": t.subsidy_a, "B": t.subsidy_b, "C": t.subsidy_c, "D": t.subsidy_d}
-    return amounts[community_class]
+    return amounts.get(community_class or "", 0)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ def budget(counts: Mapping[str, int], thresholds: ClassThresholds | None = None)
         n = int(counts.get(k, 0))
         each = subsidy(k, thresholds)
         rows.append(ClassRow(k, n, each, n * each))
+    if counts.get(UNCLASSIFIED):
+        rows.append(ClassRow(UNCLASSIFIED, int(counts[UNCLASSIFIED]), 0, 0))
     return ClassTable(tuple(rows))
 
 
@@ -162,34 +166,27 @@ def recompute_classes(
     changes = []
     for row in rows:
         k = classify(row._mapping, thresholds)
-        counts[k] += 1
+        key = k or UNCLASSIFIED
+        counts[key] = counts.get(key, 0) + 1
         if row.community_class != k:
             changes.append({"row_id": row.id, "k": k})
     if changes:
         session.connection().execute(
             update(Community.__table__)  # type: ignore[arg-type]
-            .where(Community.__table__.c.id == _bind("row_id"))
-            .values({"class": _bind("k")}),
+            .where(Community.__table__.c.id == bindparam("row_id"))
+            .values({"class": bindparam("k")}),
             changes,
         )
     return counts
 
 
 def stored_counts(session: Session) -> dict[str, int]:
-    """Current communities per stored class (unclassified ones are not counted)."""
-    from sqlalchemy import func
-
+    """Current communities per stored class; those without one under ``unclassified``."""
     rows = session.execute(
         select(Community.community_class, func.count())
-        .where(Community.valid_to.is_(None), Community.community_class.is_not(None))
+        .where(Community.valid_to.is_(None))
         .group_by(Community.community_class)
     ).all()
     counts = dict.fromkeys(CLASSES, 0)
-    counts.update({str(k): int(n) for k, n in rows})
+    counts.update({str(k or UNCLASSIFIED): int(n) for k, n in rows})
     return counts
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)

@@ -45,11 +45,18 @@ def density(centre: tuple[float, float], scale_km: float) -> Density:
 
 def read_districts() -> list[Area]:
     data = json.loads(DISTRICTS_FILE.read_text(encoding="utf-8"))
+    feats = data["features"]
+    geoms = np.array([shape(f["geometry"]) for f in feats], dtype=object)
+    # Short edges everywhere, so children split them without bending areas (tiling.py);
+    # cut as one network so neighbouring districts keep sharing the very same vertices.
+    edges = shapely.segmentize(shapely.union_all(shapely.boundary(geoms)), MAX_EDGE_DEG)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
+    owner = shapely.STRtree(geoms).query(shapely.point_on_surface(faces), predicate="within")
     out = []
-    for f in data["features"]:
+    for i, f in enumerate(feats):
         p = f["properties"]
-        # Short edges everywhere, so children split them without bending areas (tiling.py).
-        geom = as_multipolygon(shapely.segmentize(shape(f["geometry"]), MAX_EDGE_DEG))
+        parts = faces[owner[0][owner[1] == i]]
+        geom = as_multipolygon(shapely.coverage_union_all(parts))
         out.append(Area(code=p["code"], name=p["name"], geom=geom, attrs={"name_en": p["name_en"]}))
     return out
 

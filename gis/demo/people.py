@@ -16,7 +16,7 @@ import shapely
 from gis.classify import classify
 from gis.demo import plan
 from gis.demo.model import Area, BuildingRec, City, CompoundRec, rng_for
-from gis.demo.tiling import as_multipolygon, partition, sample_points
+from gis.demo.tiling import as_multipolygon, sample_points
 
 HOUSING = ("commercial", "old", "resettlement", "mixed")
 MIX = {  # probability of each housing type for a compound, by profile
@@ -183,17 +183,27 @@ def community_attrs(
 
 
 def place_compounds(grid: Area, compounds: list[CompoundRec], rng: np.random.Generator) -> None:
-    """Each compound a block inside its own part of the grid, kept off the grid's edge."""
+    """Each compound a block around a point of the grid, apart from the others, off the edge."""
     if not compounds:
         return
-    cells, seeds = partition(grid.geom, len(compounds), rng, None, relax=1)
-    k = np.cos(np.radians(seeds[:, 1].mean()))
-    for c, cell, (x, y) in zip(compounds, cells, seeds, strict=True):
-        half = (40.0 + 9.0 * np.sqrt(c.households)) / 2 / M_PER_DEG_LAT
-        square = shapely.box(x - half / k, y - half, x + half / k, y + half)
-        block = shapely.intersection(shapely.buffer(cell, -8.0 / M_PER_DEG_LAT), square)
+    seeds = sample_points(grid.geom, len(compounds), rng)
+    k = float(np.cos(np.radians(seeds[:, 1].mean())))
+    metres = np.column_stack([seeds[:, 0] * k, seeds[:, 1]]) * M_PER_DEG_LAT
+    half = np.array([(40.0 + 9.0 * np.sqrt(c.households)) / 2 for c in compounds])
+    if len(compounds) > 1:
+        # Squares closer than this would overlap: shrink to half the Chebyshev gap.
+        gap = np.abs(metres[:, None, :] - metres[None, :, :]).max(axis=2)
+        np.fill_diagonal(gap, np.inf)
+        half = np.maximum(np.minimum(half, gap.min(axis=1) / 2 - 2.0), 1.0)
+    h = half / M_PER_DEG_LAT
+    squares = shapely.box(
+        seeds[:, 0] - h / k, seeds[:, 1] - h, seeds[:, 0] + h / k, seeds[:, 1] + h
+    )
+    blocks = shapely.intersection(squares, shapely.buffer(grid.geom, -8.0 / M_PER_DEG_LAT))
+    for c, block, square in zip(compounds, blocks, squares, strict=True):
+        # A seed near the edge of a narrow grid: keep the block a metre inside instead.
         if block.is_empty or block.area == 0:
-            block = shapely.buffer(cell, -1.0 / M_PER_DEG_LAT)
+            block = shapely.intersection(square, shapely.buffer(grid.geom, -1.0 / M_PER_DEG_LAT))
         c.geom = as_multipolygon(shapely.make_valid(block))
 
 

@@ -82,6 +82,31 @@ def as_multipolygon(geom: Any) -> MultiPolygon:
     return MultiPolygon(parts)
 
 
+def _voronoi(parent: Any, seeds: NDArray[np.float64], k: float, exact: bool) -> NDArray[np.object_]:
+    """Voronoi cells of the seeds, in seed order, built in lon/lat scaled by k = cos(lat)."""
+    scaled = np.column_stack([seeds[:, 0] * k, seeds[:, 1]])
+    xmin, ymin, xmax, ymax = shapely.bounds(parent)
+    box = shapely.box(xmin * k - 1, ymin - 1, xmax * k + 1, ymax + 1)
+    vor = shapely.get_parts(
+        shapely.voronoi_polygons(shapely.multipoints(scaled), extend_to=box, ordered=True)
+    )
+    vor = shapely.transform(vor, lambda a: np.column_stack([a[:, 0] / k, a[:, 1]]))
+    if not exact:
+        return np.asarray(vor, dtype=object)
+    # Short edges keep lon/lat-straight and ground-straight lines within millimetres of
+    # each other, so areas summed on the ground (EPSG:4543) match the parent's. The
+    # edges are cut once, as one network, so neighbours share the very same vertices.
+    edges = shapely.segmentize(shapely.union_all(shapely.boundary(vor)), MAX_EDGE_DEG)
+    cells = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
+    # polygonize returns cells in no promised order: match them to seeds.
+    idx = shapely.STRtree(cells).query(shapely.points(seeds), predicate="intersects")
+    order = np.full(len(seeds), -1)
+    order[idx[0]] = idx[1]
+    if (order < 0).any() or len(np.unique(order)) != len(seeds):
+        raise RuntimeError("Voronoi cells do not match their seeds one to one")
+    return np.asarray(cells[order], dtype=object)
+
+
 def partition(
     parent: Any,
     n: int,
@@ -104,29 +129,11 @@ def partition(
     seeds = sample_points(parent, n, rng, density)
     # Ties in seeds make Voronoi cells vanish; jitter keeps them apart.
     seeds = seeds + rng.normal(0, 1e-7, seeds.shape)
-    cells = np.empty(0, dtype=object)
-    for step in range(relax + 1):
-        scaled = np.column_stack([seeds[:, 0] * k, seeds[:, 1]])
-        pts = shapely.multipoints(scaled)
-        xmin, ymin, xmax, ymax = shapely.bounds(parent)
-        box = shapely.box(xmin * k - 1, ymin - 1, xmax * k + 1, ymax + 1)
-        vor = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box))
-        vor = shapely.transform(vor, lambda a: np.column_stack([a[:, 0] / k, a[:, 1]]))
-        # Short edges keep lon/lat-straight and ground-straight lines within millimetres of
-        # each other, so areas summed on the ground (EPSG:4543) match the parent's. The
-        # edges are cut once, as one network, so neighbours share the very same vertices.
-        edges = shapely.segmentize(shapely.union_all(shapely.boundary(vor)), MAX_EDGE_DEG)
-        vor = shapely.get_parts(shapely.polygonize(shapely.get_parts(edges)))
-        # polygonize returns cells in no promised order: match them to seeds.
-        idx = shapely.STRtree(vor).query(shapely.points(seeds), predicate="intersects")
-        order = np.full(n, -1)
-        order[idx[0]] = idx[1]
-        if (order < 0).any() or len(np.unique(order)) != n:
-            raise RuntimeError("Voronoi cells do not match their seeds one to one")
-        cells = shapely.intersection(vor[order], parent)
-        if step < relax:
-            c = shapely.get_coordinates(shapely.centroid(cells))
-            inside = shapely.contains_xy(parent, c[:, 0], c[:, 1])
-            seeds = np.where(inside[:, None], c, seeds)
+    for _ in range(relax):
+        cells = shapely.intersection(_voronoi(parent, seeds, k, exact=False), parent)
+        c = shapely.get_coordinates(shapely.centroid(cells))
+        inside = shapely.contains_xy(parent, c[:, 0], c[:, 1])
+        seeds = np.where(inside[:, None], c, seeds)
+    cells = shapely.intersection(_voronoi(parent, seeds, k, exact=True), parent)
     cells = _largest_parts_merge(cells)
     return np.array([as_multipolygon(c) for c in cells], dtype=object), seeds
