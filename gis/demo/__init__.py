@@ -5,6 +5,7 @@
 of 12345 hotline reports.
 """
 
-from gis.demo.load import POST_LOAD_STEPS, DemoSummary, build_city, load_demo
+from gis.demo.load import POST_LOAD_STEPS, build_city, load_demo
+from gis.demo.summary import DemoSummary
 
 __all__ = ["POST_LOAD_STEPS", "DemoSummary", "build_city", "load_demo"]
