@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: setup
 	$(VENV)/bin/wangge db up
 	$(VENV)/bin/wangge migrate
-	@if $(VENV)/bin/wangge --help | grep -q ' demo '; then $(VENV)/bin/wangge demo; fi
+	$(VENV)/bin/wangge demo
 	$(VENV)/bin/wangge serve
 
 ## test: install everything and run ruff, mypy and the whole pytest suite
