@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import shapely
 from sqlalchemy.orm import Session
 
 from gis.boundaries import BOUNDARY_LEVELS
@@ -28,5 +29,8 @@ def export_layer(session: Session, level: str, path: str | Path, at: datetime | 
     if at is not None and level not in BOUNDARY_LEVELS:
         raise InvalidInput(f"{level} rows are not versioned; --at applies to boundaries", "at")
     geoms, columns = features(session, level, at)
+    if level not in GEOMETRY_TYPE:
+        # Exterior rings counter-clockwise (GeoJSON's right-hand rule), as the importer stores them.
+        geoms = shapely.orient_polygons(geoms)
     write_layer(path, geoms, columns, FIELDS[level], GEOMETRY_TYPE.get(level, "MultiPolygon"))
     return len(geoms)

@@ -24,11 +24,9 @@ from gis.boundaries.imports import BATCH, ImportResult, as_multi, same_shape
 from gis.boundaries.io import SourceLayer
 from gis.boundaries.store import PLACE_MODELS, Progress, features, to_shapes, units
 from gis.boundaries.validate import Defect, Units, locations, validate_layer
-from gis.coords import geometry_from_local, geometry_to_local
+from gis.coverage.circles import refresh_service_areas
+from gis.facilities import FACILITY_TYPES, MAX_RADIUS_M, default_radius_m
 from gis.models import SRID, Compound
-from gis.settings import get_settings
-
-MAX_RADIUS_M = 50_000.0
 
 
 def import_places(
@@ -88,20 +86,21 @@ def import_places(
         row["district_code"] = str(parent_of[i])[:6]
         row["geom"] = WKBElement(shapely.to_wkb(geoms[i]), srid=SRID)
         rows.append(row)
-    if level == "facility":
-        _add_service_areas(rows, geoms, columns)
     if dry_run:
         return result
+    ids: list[int] = []
     for start in range(0, len(rows), BATCH):
-        _upsert(session, level, rows[start : start + BATCH])
+        ids += _upsert(session, level, rows[start : start + BATCH])
         if progress:
             progress("write", min(start + BATCH, len(rows)), len(rows))
+    if level == "facility":
+        refresh_service_areas(session, ids)  # the circle on the ground, as facility edits do
     session.flush()
     result.written = True
     return result
 
 
-def _upsert(session: Session, level: str, rows: list[dict[str, Any]]) -> None:
+def _upsert(session: Session, level: str, rows: list[dict[str, Any]]) -> list[int]:
     model = PLACE_MODELS[level]
     if level == "building":
         codes = sorted({r["compound_code"] for r in rows if r["compound_code"]})
@@ -111,7 +110,8 @@ def _upsert(session: Session, level: str, rows: list[dict[str, Any]]) -> None:
             r["compound_id"] = ids.get(r.pop("compound_code"))
     statement = insert(model).values(rows)
     keep = {k: statement.excluded[k] for k in rows[0] if k != "code"}
-    session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=keep))
+    upsert = statement.on_conflict_do_update(index_elements=["code"], set_=keep)
+    return [int(r[0]) for r in session.execute(upsert.returning(model.id))]
 
 
 def _stored_compounds(
@@ -147,17 +147,23 @@ def _facility_districts(
 def _radius_defects(
     columns: dict[str, NDArray[np.object_]], codes: NDArray[np.object_]
 ) -> list[Defect]:
-    """Fill the default radius of stations and canteens; every other radius must be sensible."""
-    settings = get_settings()
+    """Known types; the type's default radius when none is given; a sensible radius."""
     defects = []
     radii = columns["service_radius_m"]
     for i, kind in enumerate(columns["type"]):
+        if kind not in FACILITY_TYPES:
+            defects.append(
+                Defect(
+                    "bad_value",
+                    "error",
+                    (str(codes[i]),),
+                    f"facility {codes[i]}: type {kind!r} is not one of {', '.join(FACILITY_TYPES)}",
+                    rows=(i + 1,),
+                )
+            )
+            continue
         if radii[i] is None:
-            kind_text = str(kind or "")
-            if "station" in kind_text:
-                radii[i] = settings.station_radius_m
-            elif "canteen" in kind_text:
-                radii[i] = settings.canteen_radius_m
+            radii[i] = default_radius_m(str(kind))
         radius = radii[i]
         if radius is None or not 0 < float(radius) <= MAX_RADIUS_M:
             defects.append(
@@ -204,13 +210,3 @@ def _building_compounds(
                 )
             )
     return defects
-
-
-def _add_service_areas(
-    rows: list[dict[str, Any]], points: NDArray[np.object_], columns: Mapping[str, NDArray[Any]]
-) -> None:
-    """The service circle on the ground (metric buffer in EPSG:4543), kept as a polygon."""
-    radii = np.asarray(columns["service_radius_m"], dtype=np.float64)
-    circles = geometry_from_local(shapely.buffer(geometry_to_local(points), radii, quad_segs=16))
-    for row, circle in zip(rows, circles, strict=True):
-        row["service_area"] = WKBElement(shapely.to_wkb(circle), srid=SRID)

@@ -26,10 +26,10 @@ COLLECTIONS = {
 }
 TABLE = {"district": "districts", "street": "streets", "community": "communities", "grid": "grids"}
 PARENT_COLUMN = {
-    "district": "NULL",
-    "street": "district_code",
-    "community": "street_code",
-    "grid": "community_code",
+    "district": "NULL::text",
+    "street": "u.district_code",
+    "community": "u.street_code",
+    "grid": "u.community_code",
 }
 CLASSES = ("A", "B", "C", "D")
 
@@ -86,16 +86,18 @@ def check_code(level: str, code: str) -> str:
     return code
 
 
-def _valid(alias: str) -> str:
+def _valid(alias: str, at: datetime | None) -> str:
+    """Rows current now, or valid at ``:at`` (two plain forms so the planner can use indexes)."""
     current = f"{alias}.valid_to IS NULL"
-    then = f"{alias}.valid_from <= :at AND ({current} OR {alias}.valid_to > :at)"
-    return f"(CASE WHEN CAST(:at AS timestamptz) IS NULL THEN {current} ELSE {then} END)"
+    if at is None:
+        return current
+    return f"({alias}.valid_from <= :at AND ({current} OR {alias}.valid_to > :at))"
 
 
-def _properties(level: str) -> tuple[str, str]:
+def _properties(level: str, at: datetime | None) -> tuple[str, str]:
     """The json_build_object arguments of a level's properties, and the join feeding totals."""
     common = (
-        f"'code', u.code, 'name', u.name, 'parent_code', u.{PARENT_COLUMN[level]}, "
+        f"'code', u.code, 'name', u.name, 'parent_code', {PARENT_COLUMN[level]}, "
         "'area_km2', round((ST_Area(u.geom::geography) / 1e6)::numeric, 4)"
     )
     if level in ("district", "street"):
@@ -103,7 +105,7 @@ def _properties(level: str) -> tuple[str, str]:
         join = (
             "LEFT JOIN LATERAL (SELECT coalesce(sum(c.households), 0) AS households, "
             "coalesce(sum(c.residents), 0) AS residents, count(*) AS communities "
-            f"FROM communities c WHERE c.{column} = u.code AND {_valid('c')}) t ON true"
+            f"FROM communities c WHERE c.{column} = u.code AND {_valid('c', at)}) t ON true"
         )
         extra = (
             ", 'households', t.households, 'residents', t.residents, 'communities', t.communities"
@@ -121,13 +123,13 @@ def _properties(level: str) -> tuple[str, str]:
     return common + extra, ""
 
 
-def _feature_sql(level: str, where: str) -> str:
-    properties, join = _properties(level)
+def _feature_sql(level: str, where: str, at: datetime | None) -> str:
+    properties, join = _properties(level, at)
     return (
         'SELECT u.code, \'{"type":"Feature","id":\' || to_json(u.code)::text'
-        " || ',\"geometry\":' || ST_AsGeoJSON(u.geom)"
+        " || ',\"geometry\":' || ST_AsGeoJSON(u.geom, 9, 0)"
         f" || ',\"properties\":' || json_build_object({properties})::text || '}}' AS feature"
-        f" FROM {TABLE[level]} u {join} WHERE {_valid('u')} {where}"
+        f" FROM {TABLE[level]} u {join} WHERE {_valid('u', at)} {where}"
     )
 
 
@@ -165,7 +167,7 @@ def collection(
     sql = (
         'SELECT \'{"type":"FeatureCollection","features":[\' '
         "|| coalesce(string_agg(f.feature, ',' ORDER BY f.code), '') || ']}' "
-        f"FROM ({_feature_sql(level, where)}) f"
+        f"FROM ({_feature_sql(level, where, at)}) f"
     )
     return str(conn.execute(text(sql), params).scalar_one())
 
@@ -173,18 +175,18 @@ def collection(
 def grid_feature(conn: Connection, code: str, at: datetime | None = None) -> str:
     """One grid as a GeoJSON Feature with its community, street and district names."""
     check_code("grid", code)
-    properties, _ = _properties("grid")
+    properties, _ = _properties("grid", at)
     names = ", ".join(
         f"'{level}_name', (SELECT x.name FROM {TABLE[level]} x WHERE x.code = left(u.code, {n}) "
-        f"AND {_valid('x')})"
+        f"AND {_valid('x', at)})"
         for level, n in (("community", 12), ("street", 9), ("district", 6))
     )
     sql = (
         'SELECT \'{"type":"Feature","id":\' || to_json(u.code)::text'
-        " || ',\"geometry\":' || ST_AsGeoJSON(u.geom)"
+        " || ',\"geometry\":' || ST_AsGeoJSON(u.geom, 9, 0)"
         f" || ',\"properties\":' || json_build_object({properties}, {names}, "
         "'version_id', u.version_id, 'valid_from', u.valid_from, 'valid_to', u.valid_to)::text"
-        f" || '}}' FROM grids u WHERE u.code = :code AND {_valid('u')}"
+        f" || '}}' FROM grids u WHERE u.code = :code AND {_valid('u', at)}"
     )
     found: Any = conn.execute(text(sql), {"code": code, "at": at}).scalar_one_or_none()
     if found is None:

@@ -139,6 +139,15 @@ def _maybe(value: float) -> float | None:
     return None if not np.isfinite(value) else round(float(value), 7)
 
 
+def _located(geoms: Objects, areas: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Locations of the pieces big enough to report (the others are never shown)."""
+    x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
+    big = areas > NOISE_M2
+    if big.any():
+        x[big], y[big] = locations(_polygonal(np.asarray(geoms, dtype=object)[big]))
+    return x, y
+
+
 def _polygonal(geoms: Objects) -> Objects:
     """The polygonal part of each geometry (intersections may carry touching lines)."""
     out = geoms.copy()
@@ -147,6 +156,10 @@ def _polygonal(geoms: Objects) -> Objects:
         parts = shapely.get_parts(geoms[i])
         out[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), POLYGONAL)])
     return out
+
+
+def _m2(area: float) -> str:
+    return f"{area:,.1f}" if area >= 1 else f"{area:.4f}"
 
 
 def _where(mask: Any) -> list[int]:
@@ -339,9 +352,13 @@ def validate_layer(
                 )
         elif len(inside):
             pgeoms = parents.geoms[[parent_index[d] for d in derived[inside]]]
-            overhang = _polygonal(shapely.difference(fixed[inside], pgeoms))
+            shapely.prepare(parents.geoms)
+            # Only children not plainly covered need the (costly) difference.
+            overhang = np.full(len(inside), shapely.Polygon(), dtype=object)
+            loose = ~shapely.covers(pgeoms, fixed[inside])
+            overhang[loose] = shapely.difference(fixed[inside][loose], pgeoms[loose])
             areas = area_m2(overhang)
-            ox, oy = locations(overhang)
+            ox, oy = _located(overhang, areas)
             for k, i in enumerate(inside.tolist()):
                 severity = _sized("outside_parent", areas[k], tolerance)
                 if severity:
@@ -350,7 +367,7 @@ def validate_layer(
                             "outside_parent",
                             severity,
                             (code_arr[i], derived[i]),
-                            f"{noun} {code_arr[i]} reaches {areas[k]:.1f} m² outside its "
+                            f"{noun} {code_arr[i]} reaches {_m2(areas[k])} m² outside its "
                             f"{PARENT_NOUN[level]} {derived[i]}",
                             lon=_maybe(ox[k]),
                             lat=_maybe(oy[k]),
@@ -373,9 +390,9 @@ def validate_layer(
         a, b = tree.query(pool_geoms[: len(mine)], predicate="intersects")
         pair = b > a
         a, b = a[pair], b[pair]
-        shared = _polygonal(shapely.intersection(pool_geoms[a], pool_geoms[b]))
+        shared = shapely.intersection(pool_geoms[a], pool_geoms[b])
         areas = area_m2(shared)
-        ox, oy = locations(shared)
+        ox, oy = _located(shared, areas)
         for k in range(len(a)):
             severity = _sized("overlap", areas[k], tolerance)
             if not severity:
@@ -389,7 +406,7 @@ def validate_layer(
                     severity,
                     (pool_codes[i], pool_codes[j]),
                     f"{PLURAL[level]} {pool_codes[i]} and {pool_codes[j]}{where} overlap by "
-                    f"{areas[k]:.1f} m²",
+                    f"{_m2(areas[k])} m²",
                     lon=_maybe(ox[k]),
                     lat=_maybe(oy[k]),
                     area_m2=round(float(areas[k]), 3),
@@ -397,22 +414,25 @@ def validate_layer(
                 )
             )
         # Edges that do not match vertex for vertex: harmless for areas, but worth fixing.
-        edges = shapely.coverage_invalid_edges(pool_geoms)
-        for i in range(len(mine)):
-            if i not in overlapping and not shapely.is_empty(edges[i]):
-                px, py = locations(edges[i])
-                report.defects.append(
-                    Defect(
-                        "unmatched_edges",
-                        "warning",
-                        (pool_codes[i],),
-                        f"{noun} {pool_codes[i]} shares edges with its neighbours that do not "
-                        "match vertex for vertex",
-                        lon=_maybe(px[0]),
-                        lat=_maybe(py[0]),
-                        rows=(int(pool_rows[i]),),
-                    )
+        # One warning for the layer: generated or digitised data often has many.
+        edges = shapely.coverage_invalid_edges(pool_geoms)[: len(mine)]
+        loose = [i for i in _where(~shapely.is_empty(edges)) if i not in overlapping]
+        if loose:
+            px, py = locations(edges[loose[0]])
+            listed = ", ".join(str(c) for c in pool_codes[loose[:10]])
+            more = f" and {len(loose) - 10} more" if len(loose) > 10 else ""
+            report.defects.append(
+                Defect(
+                    "unmatched_edges",
+                    "warning",
+                    tuple(str(c) for c in pool_codes[loose]),
+                    f"{len(loose)} {PLURAL[level]} share edges with neighbours that do not match "
+                    f"vertex for vertex ({listed}{more}); areas are unaffected",
+                    lon=_maybe(px[0]),
+                    lat=_maybe(py[0]),
+                    rows=tuple(int(r) for r in pool_rows[loose]),
                 )
+            )
 
     if parent_index and len(mine) and level in PARENT_LEVEL:
         report.extend(
@@ -432,34 +452,33 @@ def _gaps(
 ) -> list[Defect]:
     """Parts of each touched parent that no child (in the file or stored) covers."""
     assert parents is not None
-    touched = sorted({p for p in my_parents if p in parent_index})
-    if not touched:
+    touched = np.asarray(sorted({p for p in my_parents if p in parent_index}), dtype=object)
+    if not len(touched):
         return []
     pool_parent = np.array([parent_code(level, str(c)) for c in pool_codes], dtype=object)
-    children = pool_geoms[np.isin(pool_parent, touched)]
+    mine = np.flatnonzero(np.isin(pool_parent, touched))
+    order = mine[np.argsort(pool_parent[mine], kind="stable")]
+    groups, starts = np.unique(pool_parent[order], return_index=True)
+    # Per parent: small unions and differences cost far less than one of the whole layer.
+    unions = np.empty(len(touched), dtype=object)
+    for g, members in zip(groups, np.split(order, starts[1:]), strict=True):
+        unions[np.searchsorted(touched, g)] = _union(pool_geoms[members])
     parent_geoms = parents.geoms[[parent_index[p] for p in touched]]
-    uncovered = shapely.difference(_union(parent_geoms), _union(children))
-    parts = shapely.get_parts(uncovered)
-    parts = parts[np.isin(shapely.get_type_id(parts), POLYGONAL)]
-    if not len(parts):
-        return []
-    a, b = shapely.STRtree(parent_geoms).query(parts, predicate="intersects")
-    pieces = _polygonal(shapely.intersection(parts[a], parent_geoms[b]))
+    pieces, owner = shapely.get_parts(shapely.difference(parent_geoms, unions), return_index=True)
     areas = area_m2(pieces)
-    px, py = locations(pieces)
-    child_noun = PLURAL[level]
+    px, py = _located(pieces, areas)
     defects = []
-    for k in range(len(a)):
+    for k in range(len(pieces)):
         severity = _sized("gap", areas[k], tolerance)
         if severity:
-            code = touched[int(b[k])]
+            code = str(touched[owner[k]])
             defects.append(
                 Defect(
                     "gap",
                     severity,
                     (code,),
-                    f"a gap of {areas[k]:.1f} m² inside {PARENT_LEVEL[level]} {code} is not "
-                    f"covered by any of its {child_noun}",
+                    f"a gap of {_m2(areas[k])} m² inside {PARENT_LEVEL[level]} {code} is not "
+                    f"covered by any of its {PLURAL[level]}",
                     lon=_maybe(px[k]),
                     lat=_maybe(py[k]),
                     area_m2=round(float(areas[k]), 3),

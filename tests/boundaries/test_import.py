@@ -154,8 +154,9 @@ def test_good_file_creates_one_version(empty_engine: Engine, tmp_path: Path) -> 
         kinds = {r[0]: r[1] for r in session.execute(select(Grid.code, Grid.kind))}
         assert kinds["630103002002002"] == "dedicated"
     # Importing the same file again changes nothing and adds no version.
-    done = wangge(layers_url(empty_engine), "import", "grid", str(path))
-    assert done.returncode == 0 and "8 unchanged" in done.stdout
+    with session_scope(empty_engine) as session:
+        again = import_file(session, "grid", path)
+    assert not again.written and len(again.unchanged) == 8
     assert counts(empty_engine) == after
 
 
