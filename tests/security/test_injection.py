@@ -33,6 +33,8 @@ PAYLOADS = [
     "<script>alert(1)</script>",
     "\u0000",
 ]
+# Every parameter of every read gets these; the full list goes to the codes that matter most.
+SWEEP = [PAYLOADS[0], PAYLOADS[1], PAYLOADS[4], PAYLOADS[-1]]
 LEAK = re.compile(
     r"psycopg|sqlalchemy|Traceback|syntax error|api_tokens|token_hash|"
     r"SELECT\s|UNION\s|[0-9a-f]{64}|1[3-9]\d{9}",
@@ -85,7 +87,7 @@ def test_hostile_strings_in_filters_and_codes(
     tried = 0
     with httpx.Client(base_url=demo_server.base_url, timeout=30, headers=headers) as client:
         for path, query, params in targets(demo_url):
-            for payload in PAYLOADS:
+            for payload in SWEEP:
                 for name in params:
                     url = fill(path, {name: quote(payload, safe="")})
                     check(client.get(url), url, payload)
