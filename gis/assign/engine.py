@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,8 @@ from shapely import STRtree
 from sqlalchemy import Engine
 
 from gis.assign import rules
-from gis.assign.lookup import MIXED, CellTable, build_table
+from gis.assign.lookup import MIXED, CellTable, Layer, build_table
+from gis.assign.nearest import SegmentIndex
 from gis.assign.snapshot import Snapshot, load_snapshot
 from gis.assign.types import (
     MATCHES,
@@ -72,7 +74,6 @@ class Assigner:
         self.compound_tree = STRtree(snap.compound_geom)
         # The service area: the districts, or the grids where no district outline is loaded.
         self.area_geom = snap.district_geom if len(snap.district_geom) else snap.grid_geom
-        self.area_tree = self.district_tree if len(snap.district_geom) else self.grid_tree
 
         codes = sorted(
             {*snap.district_code.tolist(), *snap.grid_district.tolist()}
@@ -111,6 +112,14 @@ class Assigner:
     def at(self) -> datetime | None:
         return self.snapshot.at
 
+    @cached_property
+    def grid_segments(self) -> SegmentIndex:
+        return SegmentIndex(self.snapshot.grid_geom, self.max_lat)
+
+    @cached_property
+    def district_segments(self) -> SegmentIndex:
+        return SegmentIndex(self.snapshot.district_geom, self.max_lat)
+
     # -- the lookup table ------------------------------------------------------------
 
     def warm(self) -> CellTable | None:
@@ -128,26 +137,46 @@ class Assigner:
                     snap.station_radius_m,
                     self.snap_tolerance_m,
                 )
+                _ = self.grid_segments, self.district_segments
             return self._table
 
     # -- the rules ---------------------------------------------------------------------
 
-    def _grids(self, px: Floats, py: Floats, label: Ints) -> tuple[Ints, NDArray[np.int8], Floats]:
-        n = len(px)
-        grid = np.where(label >= 0, label, -1).astype(np.int64)
-        match = np.where(label >= 0, rules.INSIDE, rules.OUTSIDE).astype(np.int8)
-        distance = np.zeros(n)
-        exact = np.flatnonzero(label == MIXED)
-        counts, first = rules.covering(self.grid_tree, px[exact], py[exact])
-        grid[exact] = first
-        match[exact] = np.where(
+    def _cover(
+        self, layer: Layer | None, tree: STRtree, geoms: NDArray[Any], px: Floats, py: Floats,
+        cell: Ints,
+    ) -> tuple[Ints, Ints]:  # fmt: skip
+        """How many polygons of a layer cover each point, and the smallest index among them.
+
+        Clean cells answer from the table; mixed cells test only their candidates
+        (``intersects_xy``: boundary included); points off the table use the STRtree.
+        """
+        if layer is None:
+            return rules.covering(tree, px, py)
+        label = np.where(cell >= 0, layer.label[cell], MIXED).astype(np.int64)
+        counts = (label >= 0).astype(np.int64)
+        first = np.where(label >= 0, label, -1)
+        mixed = np.flatnonzero((label == MIXED) & (cell >= 0))
+        if len(mixed):
+            owner, candidate = layer.candidates(cell[mixed])
+            hit = shapely.intersects_xy(geoms[candidate], px[mixed][owner], py[mixed][owner])
+            owner, candidate = owner[hit].astype(np.int64), candidate[hit]
+            counts[mixed] = np.bincount(owner, minlength=len(mixed))
+            first[mixed] = rules.first_per_point(len(mixed), owner, candidate)
+        off = np.flatnonzero(cell < 0)
+        counts[off], first[off] = rules.covering(tree, px[off], py[off])
+        return counts, first
+
+    def _grids(
+        self, px: Floats, py: Floats, counts: Ints, first: Ints
+    ) -> tuple[Ints, NDArray[np.int8], Floats]:
+        grid = first.copy()
+        match = np.where(
             counts > 1, rules.BOUNDARY, np.where(counts == 1, rules.INSIDE, rules.OUTSIDE)
-        )
+        ).astype(np.int8)
+        distance = np.zeros(len(px))
         miss = np.flatnonzero(grid < 0)
-        best, d = rules.nearest_within(
-            self.grid_tree, self.snapshot.grid_geom, px[miss], py[miss],
-            self.snap_tolerance_m, self.max_lat,
-        )  # fmt: skip
+        best, d = self.grid_segments.nearest(px[miss], py[miss], self.snap_tolerance_m)
         got = miss[best >= 0]
         grid[got], match[got], distance[got] = best[best >= 0], rules.SNAPPED, d[best >= 0]
         return grid, match, distance
@@ -158,10 +187,7 @@ class Assigner:
         if len(out) and len(self.snapshot.district_geom):
             _, first = rules.covering(self.district_tree, px[out], py[out])
             far = first < 0
-            near, _ = rules.nearest_within(
-                self.district_tree, self.snapshot.district_geom, px[out[far]], py[out[far]],
-                self.area_margin_m, self.max_lat,
-            )  # fmt: skip
+            near, _ = self.district_segments.nearest(px[out[far]], py[out[far]], self.area_margin_m)
             first[far] = near
             district[out] = self.polygon_district[first]
         return district
@@ -206,21 +232,19 @@ class Assigner:
         if use_table is None:
             use_table = n >= TABLE_THRESHOLD
         table = self.warm() if use_table else None
-        if table is not None:
-            cell = table.cells(px, py)
-            on = cell >= 0
-            grid_label = np.where(on, table.grid[cell], MIXED).astype(np.int64)
-            compound_label = np.where(on, table.compound[cell], MIXED).astype(np.int64)
-        else:
-            cell = np.full(n, -1, dtype=np.int64)
-            grid_label = np.full(n, MIXED, dtype=np.int64)
-            compound_label = grid_label
-        grid, match, distance = self._grids(px, py, grid_label)
+        snap = self.snapshot
+        cell = table.raster.cells(px, py) if table else np.full(n, -1, dtype=np.int64)
+        grid_layer, compound_layer = (table.grid, table.compound) if table else (None, None)
+        counts, first = self._cover(grid_layer, self.grid_tree, snap.grid_geom, px, py, cell)
+        grid, match, distance = self._grids(px, py, counts, first)
         district = self._districts(px, py, grid)
-        compound = np.where(compound_label >= 0, compound_label, -1)
-        exact = np.flatnonzero(compound_label == MIXED)
-        compound[exact] = rules.covering(self.compound_tree, px[exact], py[exact])[1]
-        station, station_distance, within = self._stations(px, py, district, table, cell)
+        _, compound = self._cover(
+            compound_layer, self.compound_tree, snap.compound_geom, px, py, cell
+        )
+        station_cell = (
+            table.station_raster.cells(px, py) if table else np.full(n, -1, dtype=np.int64)
+        )
+        station, station_distance, within = self._stations(px, py, district, table, station_cell)
         branch = rules.choose_branch(
             compound, grid, self.compound_branch, self.grid_branch, self.community_branch
         )
@@ -302,15 +326,16 @@ class Assigner:
         out = np.full(n, np.nan)
         table = self.warm() if (n >= TABLE_THRESHOLD if use_table is None else use_table) else None
         if table is not None:
-            cell = table.cells(px, py)
-            out[(cell >= 0) & (table.grid[np.maximum(cell, 0)] >= 0)] = 0.0
+            cell = table.raster.cells(px, py)
+            out[(cell >= 0) & (table.grid.label[cell] >= 0)] = 0.0
         for tree in (self.grid_tree, self.district_tree):
             rest = np.flatnonzero(np.isnan(out))
             counts, _ = rules.covering(tree, px[rest], py[rest])
             out[rest[counts > 0]] = 0.0
         rest = np.flatnonzero(np.isnan(out))
-        _, d = rules.nearest_within(
-            self.area_tree, self.area_geom, px[rest], py[rest], self.area_margin_m, self.max_lat
+        segments = (
+            self.district_segments if len(self.snapshot.district_geom) else self.grid_segments
         )
+        _, d = segments.nearest(px[rest], py[rest], self.area_margin_m)
         out[rest] = d
         return out

@@ -1,12 +1,14 @@
-"""A cell lookup table that answers most points of a bulk assignment by array indexing.
+"""Cell lookup tables that answer most points of a bulk assignment by array indexing.
 
-The service extent is cut into cells roughly square on the ground. A cell no
-grid or compound boundary comes near (one cell of margin around every
-boundary sample) lies wholly inside one grid, or wholly outside all, and
-wholly inside one compound or none, so its points need no geometry test; the
-others ("mixed" cells) go through the exact rules. Each cell also lists the
-stations whose circle can reach it, so the station rule only measures those.
-The answers are identical to the exact path by construction (tests compare).
+The service extent is cut into cells roughly square on the ground. A cell that
+no grid boundary touches (an exact segment-versus-cell test, with a hair of
+margin) lies wholly inside one grid or wholly outside all, so its points need
+no geometry test; the same holds, in a second array, for compounds. Points in
+the other ("mixed") cells go through the exact rules. Runs of clean cells along
+a row share one region, so only one centre per run is tested when building.
+A coarser table lists, per cell, the stations whose circle can reach it, so
+the station rule measures only those. Answers equal the exact path's by
+construction (the tests compare both on edges, vertices and random points).
 """
 
 from __future__ import annotations
@@ -23,95 +25,179 @@ from gis.assign.metric import local_distance_m, metres_per_degree
 from gis.assign.rules import covering
 
 MIXED = -2
-MAX_CELLS = 2_000_000
-CELLS_PER_GRID = 256
+MAX_CELLS = 8_000_000  # int32 per cell and layer: 32 MB each at most
+MIN_CELL_M = 10.0
+STATION_CELL_M = 250.0
+EPS = 1e-6  # of a cell: segments this close to a cell count as touching it
 
 
 @dataclass
-class CellTable:
+class Raster:
+    """A regular lon/lat raster: cell (i, j) spans x0 + i*dx .. x0 + (i+1)*dx."""
+
     x0: float
     y0: float
-    dx: float  # cell width in degrees of longitude
-    dy: float  # cell height in degrees of latitude
+    dx: float
+    dy: float
     nx: int
     ny: int
-    grid: NDArray[np.int32]  # grid index, -1 outside all grids, MIXED
-    compound: NDArray[np.int32]  # compound index, -1 in none, MIXED
-    stations: NDArray[np.int32]  # (cells, K) station indices that may cover the cell, -1 padded
 
     def cells(self, px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.int64]:
-        """Cell index of each point; -1 off the table."""
+        """Cell index of each point; -1 off the raster."""
         ix = np.floor((px - self.x0) / self.dx)
         iy = np.floor((py - self.y0) / self.dy)
         inside = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
         return np.where(inside, iy * self.nx + ix, -1).astype(np.int64)
 
-
-def _mark_edges(
-    table_shape: tuple[int, int], x0: float, y0: float, dx: float, dy: float, geoms: NDArray[Any]
-) -> NDArray[np.bool_]:
-    ny, nx = table_shape
-    edges = np.zeros((ny + 2, nx + 2), dtype=bool)  # one cell of padding on each side
-    if len(geoms):
-        # Samples closer than a quarter cell: every cell a boundary touches is next to a sample.
-        lines = shapely.segmentize(shapely.boundary(geoms), min(dx, dy) / 4.0)
-        xy = shapely.get_coordinates(lines)
-        ix = np.clip(np.floor((xy[:, 0] - x0) / dx).astype(np.int64), -1, nx) + 1
-        iy = np.clip(np.floor((xy[:, 1] - y0) / dy).astype(np.int64), -1, ny) + 1
-        edges[iy, ix] = True
-    grown = edges.copy()
-    for sy in (-1, 0, 1):
-        for sx in (-1, 0, 1):
-            grown[1 : ny + 1, 1 : nx + 1] |= edges[1 + sy : ny + 1 + sy, 1 + sx : nx + 1 + sx]
-    return grown[1 : ny + 1, 1 : nx + 1].ravel()
+    def centres(self, flat: NDArray[np.int64]) -> tuple[Any, Any]:
+        return self.x0 + (flat % self.nx + 0.5) * self.dx, self.y0 + (
+            flat // self.nx + 0.5
+        ) * self.dy
 
 
-def _label(
-    tree: STRtree, mixed: NDArray[np.bool_], cx: NDArray[np.float64], cy: NDArray[np.float64]
+@dataclass
+class CellTable:
+    raster: Raster
+    grid: Layer
+    compound: Layer
+    station_raster: Raster
+    stations: NDArray[np.int32]  # (cells, K) stations that may cover the cell, -1 padded
+
+
+def _touched(r: Raster, geoms: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(cell, geometry) pairs where a boundary segment of the geometry touches the cell
+    (exact test in cell units)."""
+    cells: list[NDArray[np.int64]] = []
+    owners: list[NDArray[np.int64]] = []
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    parts, part_owner = shapely.get_parts(shapely.boundary(geoms), return_index=True)
+    lines, line_part = shapely.get_parts(parts, return_index=True)
+    lines = shapely.transform(lines, lambda c: (c - [r.x0, r.y0]) / [r.dx, r.dy])
+    # At most one cell long, a segment spans at most 3 cells per axis with the margin.
+    lines = shapely.segmentize(lines, 0.9)
+    xy, line = shapely.get_coordinates(lines, return_index=True)
+    same = line[1:] == line[:-1]
+    a, b = xy[:-1][same], xy[1:][same]
+    seg_owner = part_owner[line_part[line[:-1][same]]].astype(np.int64)
+    lo, hi = np.floor(np.minimum(a, b) - EPS), np.floor(np.maximum(a, b) + EPS)
+    for di in range(3):
+        for dj in range(3):
+            i, j = lo[:, 0] + di, lo[:, 1] + dj
+            ok = (i <= hi[:, 0]) & (j <= hi[:, 1]) & (i >= 0) & (i < r.nx) & (j >= 0) & (j < r.ny)
+            # Separating axis: the cell (grown by EPS) is missed only if all its corners
+            # lie strictly on one side of the segment's line.
+            ex, ey = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+            sides = [
+                ex * (cy - a[:, 1]) - ey * (cx - a[:, 0])
+                for cx in (i - EPS, i + 1 + EPS)
+                for cy in (j - EPS, j + 1 + EPS)
+            ]
+            s = np.stack(sides)
+            ok &= ~((s > 0).all(axis=0) | (s < 0).all(axis=0))
+            cells.append((j[ok] * r.nx + i[ok]).astype(np.int64))
+            owners.append(seg_owner[ok])
+    pairs = np.unique(np.stack([np.concatenate(cells), np.concatenate(owners)]), axis=1)
+    return pairs[0], pairs[1]
+
+
+@dataclass
+class Layer:
+    """Per-cell answer for one polygon layer (grids or compounds).
+
+    ``label``: the polygon index for a clean cell inside one, -1 for a clean cell
+    in none, MIXED otherwise. A mixed cell's candidates (``mixed`` sorted cell ids,
+    CSR ``start``/``candidate``) are every polygon whose boundary touches it or
+    that holds its centre: all that can hold a point of it.
+    """
+
+    label: NDArray[np.int32]
+    mixed: NDArray[np.int64]
+    start: NDArray[np.int64]
+    candidate: NDArray[np.int64]
+
+    def candidates(self, cell: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """(position in ``cell``, polygon index) pairs for cells that are mixed."""
+        row = np.searchsorted(self.mixed, cell)
+        count = self.start[row + 1] - self.start[row]
+        owner = np.repeat(np.arange(len(cell)), count)
+        offset = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+        return owner, self.candidate[np.repeat(self.start[row], count) + offset]
+
+
+def _layer(r: Raster, tree: STRtree, geoms: NDArray[Any]) -> Layer:
+    """Label clean cells (one centre per run of clean cells along a row) and list the
+    candidates of mixed cells."""
+    touch_cell, touch_owner = _touched(r, geoms)
+    mixed_flat = np.zeros(r.nx * r.ny, dtype=bool)
+    mixed_flat[touch_cell] = True
+    clean = ~mixed_flat.reshape(r.ny, r.nx)
+    start = clean.copy()
+    start[:, 1:] &= ~clean[:, :-1]
+    starts = np.flatnonzero(start)
+    run = np.cumsum(start.ravel()) - 1
+    counts, first = covering(tree, *r.centres(starts))
+    label = np.full(r.nx * r.ny, MIXED, dtype=np.int32)
+    flat = clean.ravel()
+    label[flat] = first[run[flat]]
+    # Overlapping polygons (a broken tiling) cover a clean run twice: treat its cells as mixed.
+    doubled = flat & (counts[np.maximum(run, 0)] > 1)
+    label[doubled] = MIXED
+    mixed = np.flatnonzero(label == MIXED)
+    centre_points = shapely.points(*r.centres(mixed))
+    ci, gi = tree.query(centre_points, predicate="intersects") if len(tree) else ([], [])
+    cell = np.concatenate([touch_cell, mixed[np.asarray(ci, dtype=np.int64)]])
+    owner = np.concatenate([touch_owner, np.asarray(gi, dtype=np.int64)])
+    pairs = np.unique(np.stack([cell, owner]), axis=1)
+    bounds = np.searchsorted(pairs[0], np.append(mixed, np.iinfo(np.int64).max))
+    return Layer(label=label, mixed=mixed, start=bounds.astype(np.int64), candidate=pairs[1])
+
+
+def _stations(
+    r: Raster, s_lon: NDArray[np.float64], s_lat: NDArray[np.float64], s_radius: NDArray[np.float64]
 ) -> NDArray[np.int32]:
-    label = np.full(len(mixed), MIXED, dtype=np.int32)
-    clean = np.flatnonzero(~mixed)
-    counts, first = covering(tree, cx[clean], cy[clean])
-    # Overlapping polygons (a broken tiling) cover a clean cell twice: leave it to the exact path.
-    label[clean] = np.where(counts > 1, MIXED, first)
-    return label
-
-
-def _station_candidates(
-    table: tuple[float, float, float, float, int, int],
-    s_lon: NDArray[np.float64],
-    s_lat: NDArray[np.float64],
-    s_radius: NDArray[np.float64],
-) -> NDArray[np.int32]:
-    x0, y0, dx, dy, nx, ny = table
     cells_of: list[NDArray[np.int64]] = []
     owners: list[NDArray[np.int64]] = []
-    kx, ky = metres_per_degree(y0 + dy * ny / 2)
-    half_diag = float(np.hypot(dx * kx, dy * ky)) / 2.0
     for s in range(len(s_lon)):
+        kx, ky = metres_per_degree(s_lat[s])
+        half_diag = float(np.hypot(r.dx * kx, r.dy * ky)) / 2.0
         # A cell may hold a covered point only if its centre is within radius + half a diagonal.
-        reach = s_radius[s] * 1.001 + half_diag + 1.0
-        kxs, kys = metres_per_degree(s_lat[s])
-        rx, ry = reach / float(kxs) * 1.05, reach / float(kys) * 1.05
-        i0, i1 = max(0, int((s_lon[s] - rx - x0) / dx)), min(nx, int((s_lon[s] + rx - x0) / dx) + 1)
-        j0, j1 = max(0, int((s_lat[s] - ry - y0) / dy)), min(ny, int((s_lat[s] + ry - y0) / dy) + 1)
+        reach = s_radius[s] * 1.001 + half_diag * 1.01 + 1.0
+        rx, ry = reach / float(kx) * 1.05, reach / float(ky) * 1.05
+        i0, i1 = (
+            max(0, int((s_lon[s] - rx - r.x0) / r.dx)),
+            min(r.nx, int((s_lon[s] + rx - r.x0) / r.dx) + 1),
+        )
+        j0, j1 = (
+            max(0, int((s_lat[s] - ry - r.y0) / r.dy)),
+            min(r.ny, int((s_lat[s] + ry - r.y0) / r.dy) + 1),
+        )
         if i0 >= i1 or j0 >= j1:
             continue
         ii, jj = np.meshgrid(np.arange(i0, i1), np.arange(j0, j1))
-        cx, cy = x0 + (ii.ravel() + 0.5) * dx, y0 + (jj.ravel() + 0.5) * dy
-        near = local_distance_m(cx, cy, s_lon[s], s_lat[s]) <= reach
-        cells_of.append((jj.ravel() * nx + ii.ravel())[near])
+        flat = (jj.ravel() * r.nx + ii.ravel()).astype(np.int64)
+        near = local_distance_m(*r.centres(flat), s_lon[s], s_lat[s]) <= reach
+        cells_of.append(flat[near])
         owners.append(np.full(int(near.sum()), s, dtype=np.int64))
-    if not cells_of:
-        return np.full((nx * ny, 1), -1, dtype=np.int32)
+    if not cells_of or not sum(len(c) for c in cells_of):
+        return np.full((r.nx * r.ny, 1), -1, dtype=np.int32)
     cells, owner = np.concatenate(cells_of), np.concatenate(owners)
     order = np.lexsort((owner, cells))  # by cell, then ascending station index
     cells, owner = cells[order], owner[order]
-    starts = np.searchsorted(cells, cells, side="left")
-    slot = np.arange(len(cells)) - starts
-    out = np.full((nx * ny, max(1, int(slot.max()) + 1)), -1, dtype=np.int32)
+    slot = np.arange(len(cells)) - np.searchsorted(cells, cells, side="left")
+    out = np.full((r.nx * r.ny, int(slot.max()) + 1), -1, dtype=np.int32)
     out[cells, slot] = owner
     return out
+
+
+def _raster(bounds: NDArray[np.float64], size_m: float, max_cells: int) -> Raster:
+    xmin, ymin, xmax, ymax = bounds
+    kx, ky = (float(v) for v in metres_per_degree((ymin + ymax) / 2))
+    area = (xmax - xmin) * kx * (ymax - ymin) * ky
+    size_m = max(size_m, float(np.sqrt(area / max_cells)))
+    dx, dy = size_m / kx, size_m / ky
+    nx, ny = int(np.ceil((xmax - xmin) / dx)) or 1, int(np.ceil((ymax - ymin) / dy)) or 1
+    return Raster(float(xmin), float(ymin), dx, dy, nx, ny)
 
 
 def build_table(
@@ -124,30 +210,20 @@ def build_table(
     s_radius: NDArray[np.float64],
     margin_m: float,
 ) -> CellTable | None:
-    """Build the table over the grids' extent (plus ``margin_m``); None without grids."""
+    """Build the tables over the grids' extent (plus ``margin_m``); None without grids."""
     if len(grid_geom) == 0:
         return None
     xmin, ymin, xmax, ymax = shapely.total_bounds(grid_geom)
-    kx, ky = metres_per_degree((ymin + ymax) / 2)
-    xmin, xmax = xmin - margin_m / float(kx), xmax + margin_m / float(kx)
-    ymin, ymax = ymin - margin_m / float(ky), ymax + margin_m / float(ky)
-    width_m, height_m = (xmax - xmin) * float(kx), (ymax - ymin) * float(ky)
-    cells = min(MAX_CELLS, CELLS_PER_GRID * len(grid_geom))
-    size_m = max(np.sqrt(width_m * height_m / cells), 1.0)
-    dx, dy = size_m / float(kx), size_m / float(ky)
-    nx, ny = int(np.ceil((xmax - xmin) / dx)), int(np.ceil((ymax - ymin) / dy))
-    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny))
-    cx, cy = xmin + (ii.ravel() + 0.5) * dx, ymin + (jj.ravel() + 0.5) * dy
-    boundaries = np.concatenate([grid_geom, compound_geom])
-    mixed = _mark_edges((ny, nx), xmin, ymin, dx, dy, boundaries)
+    kx, ky = (float(v) for v in metres_per_degree((ymin + ymax) / 2))
+    bounds = np.array(
+        [xmin - margin_m / kx, ymin - margin_m / ky, xmax + margin_m / kx, ymax + margin_m / ky]
+    )
+    r = _raster(bounds, MIN_CELL_M, MAX_CELLS)
+    sr = _raster(bounds, STATION_CELL_M, 1_000_000)
     return CellTable(
-        x0=xmin,
-        y0=ymin,
-        dx=dx,
-        dy=dy,
-        nx=nx,
-        ny=ny,
-        grid=_label(grid_tree, mixed, cx, cy),
-        compound=_label(compound_tree, mixed, cx, cy),
-        stations=_station_candidates((xmin, ymin, dx, dy, nx, ny), s_lon, s_lat, s_radius),
+        raster=r,
+        grid=_layer(r, grid_tree, grid_geom),
+        compound=_layer(r, compound_tree, compound_geom),
+        station_raster=sr,
+        stations=_stations(sr, s_lon, s_lat, s_radius),
     )

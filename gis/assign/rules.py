@@ -28,7 +28,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely import STRtree
 
-from gis.assign.metric import degree_tolerance, distance_to_geoms_m, local_distance_m
+from gis.assign.metric import local_distance_m
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -59,30 +59,6 @@ def covering(tree: STRtree, px: Floats, py: Floats) -> tuple[Ints, Ints]:
     pi, gi = tree.query(shapely.points(px, py), predicate="intersects")
     counts = np.bincount(pi, minlength=n).astype(np.int64)
     return counts, first_per_point(n, pi.astype(np.int64), gi.astype(np.int64))
-
-
-def nearest_within(
-    tree: STRtree, geoms: NDArray[Any], px: Floats, py: Floats, limit_m: float, max_lat: float
-) -> tuple[Ints, Floats]:
-    """Nearest geometry within ``limit_m`` on the ground (ties: smallest index) and its distance."""
-    n = len(px)
-    best = np.full(n, -1, dtype=np.int64)
-    dist = np.full(n, np.inf)
-    if len(tree) == 0 or n == 0:
-        return best, dist
-    tol = degree_tolerance(limit_m, max_lat)
-    pi, gi = tree.query(shapely.points(px, py), predicate="dwithin", distance=tol)
-    d = distance_to_geoms_m(px, py, geoms, pi, gi)
-    keep = d <= limit_m
-    pi, gi, d = pi[keep].astype(np.int64), gi[keep].astype(np.int64), d[keep]
-    best = first_per_point(n, pi, gi, d)
-    found = best >= 0
-    if found.any():
-        # distance of the chosen pair: the smallest d of each point
-        dmin = np.full(n, np.inf)
-        np.minimum.at(dmin, pi, d)
-        dist[found] = dmin[found]
-    return best, dist
 
 
 def choose_station(
