@@ -47,7 +47,7 @@ def coverage(
 class SitingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    district: str = Field(description="6-digit district code")
+    district: str = Field(pattern=r"^\d{6}$", description="6-digit district code")
     k: int | None = Field(
         default=None,
         description="How many sites; default 1 (add) or the district's count (relocate)",
