@@ -36,8 +36,9 @@ def print_report(result: ImportResult) -> None:
         for d in report.defects[:SHOWN_ROWS]:
             mark = "[red]error[/red]" if d.severity == "error" else "[yellow]warn[/yellow]"
             where = f"{d.lon:.6f}, {d.lat:.6f}" if d.lon is not None and d.lat is not None else ""
-            area = f"{d.area_m2:,.1f}" if d.area_m2 is not None else ""
-            table.add_row(mark, d.kind, " ".join(d.codes), where, area, d.message)
+            area = "" if d.area_m2 is None else f"{d.area_m2:,.1f}" if d.area_m2 >= 1 else "<1"
+            codes = " ".join(d.codes[:3]) + (f" (+{len(d.codes) - 3})" if len(d.codes) > 3 else "")
+            table.add_row(mark, d.kind, codes, where, area, d.message)
         err.print(table)
         if len(report.defects) > SHOWN_ROWS:
             err.print(f"… and {len(report.defects) - SHOWN_ROWS} more (use --json for all)")
@@ -117,4 +118,10 @@ for _level in LEVELS:
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``import`` group, or the level commands to one another module created first."""
+    for group in app.registered_groups:
+        if group.name == "import" and group.typer_instance is not None:
+            for info in import_app.registered_commands:
+                group.typer_instance.registered_commands.append(info)
+            return
     app.add_typer(import_app, name="import")
