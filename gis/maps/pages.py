@@ -102,8 +102,9 @@ def coverage_page(
     conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None
 ) -> str:
     m = new_map(s, chrome, data.bounds(conn, at))
+    shown = shift_geojson(data.communities(conn, at), s)
     communities = folium.GeoJson(
-        shift_geojson(data.communities(conn, at), s),
+        shown,
         name=t["communities"],
         style_function=lambda f: {
             "color": "#555",
@@ -111,10 +112,13 @@ def coverage_page(
             "fillColor": CLASS_COLOURS.get(f["properties"]["class"], "#999"),
             "fillOpacity": 0.35,
         },
+        # folium refuses tooltip fields on an empty layer (a time before any boundary).
         tooltip=folium.GeoJsonTooltip(
             ["name", "class", "households"],
             aliases=[t["name"], t["community_class"], t["households"]],
-        ),
+        )
+        if shown.get("features")
+        else None,
     )
     communities.add_to(m)
     m.add_child(Register("communities", communities))
