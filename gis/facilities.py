@@ -8,6 +8,7 @@ the open incidents whose responsible station may have changed.
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ CANTEEN = "elderly_canteen"  # 爱老幸福食堂
 FACILITY_TYPES = (STATION, CANTEEN)
 CODE_PREFIX = {STATION: "ES", CANTEEN: "EC"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,18 @@ def facility_changed(engine: Engine, change: FacilityChange, actor: str) -> int:
         return 0
     if not hasattr(incidents, "reassign_open") or not hasattr(assign, "current_assigner"):
         return 0
+    try:
+        return _reassign(engine, change, actor, assign, incidents)
+    except Exception:
+        # The facility edit is committed; a failed follow-up must not turn it into an error.
+        # The assignment engine re-reads stations on its next refresh.
+        log.exception("re-assigning open incidents after facility %s failed", change.facility_id)
+        return 0
+
+
+def _reassign(
+    engine: Engine, change: FacilityChange, actor: str, assign: Any, incidents: Any
+) -> int:
     from gis.db import session_scope
 
     with session_scope(engine) as session:

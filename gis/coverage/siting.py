@@ -9,6 +9,7 @@ reports the greedy's share of the optimum and both times.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,9 +122,7 @@ def site(engine: Engine, req: SitingRequest) -> dict[str, Any]:
     if req.objective == "incidents":
         pts = snap.incidents
         assert pts.received is not None
-        keep = (pts.district == code) & (
-            pts.received >= snap.loaded_at.timestamp() - req.days * DAY_S
-        )
+        keep = (pts.district == code) & (pts.received >= time.time() - req.days * DAY_S)
         weight = pts.weights["incidents"]
     else:
         pts = snap.buildings

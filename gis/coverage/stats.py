@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -199,7 +200,8 @@ def coverage_stats(
     b, inc = snap.buildings, snap.incidents
     b_hits = np.bincount(tc.building_pairs[0], minlength=b.x.size)
     i_hits = np.bincount(tc.incident_pairs[0], minlength=inc.x.size)
-    since = snap.loaded_at.timestamp() - days * DAY_S
+    now = datetime.now(UTC)
+    since = now.timestamp() - days * DAY_S
     assert inc.received is not None
     recent = inc.received >= since
     b_scope = b.in_unit(scope.level, scope.code)
@@ -213,7 +215,7 @@ def coverage_stats(
         "type": kind,
         "scope": {"level": scope.level or "city", "code": scope.code, "name": scope.name},
         "days": days,
-        "since": snap.loaded_at.fromtimestamp(since, snap.loaded_at.tzinfo).isoformat(),
+        "since": datetime.fromtimestamp(since, UTC).isoformat(),
         "facilities": int(area["serving"].sum()),
         "population_basis": population,
         "population": blocks[population],

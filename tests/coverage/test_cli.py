@@ -1,27 +1,40 @@
-"""``wangge facility ...`` and ``wangge plan`` as a user runs them: a real process, real PostGIS."""
+"""``wangge facility ...`` and ``wangge plan``: the real entry point (``main``, with its error
+handling and exit codes) on real PostGIS; one run in a separate process as a user starts it."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
 
-from gis.settings import PROJECT_ROOT
+import pytest
+
+from api.cli.main import main
+from gis.settings import PROJECT_ROOT, get_settings
 from tests.coverage.conftest import DISTRICT, City
 
 
 def wangge(city: City, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WANGGE_DATABASE_URL": city.url}
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=120,
-        check=False,
-    )
+    """Run ``wangge ARGS`` through its entry point in this process; capture like a shell."""
+    mp = pytest.MonkeyPatch()
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        mp.setenv("WANGGE_DATABASE_URL", city.url)
+        mp.setattr(sys, "argv", ["wangge", *args])
+        get_settings.cache_clear()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+    finally:
+        mp.undo()
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def test_facility_lifecycle(writable_city: City) -> None:
@@ -83,15 +96,28 @@ def test_facility_errors_exit_non_zero(small_city: City) -> None:
     assert missing.returncode == 1 and "facility" in missing.stderr
 
 
+def test_plan_in_its_own_process(small_city: City) -> None:
+    env = {**os.environ, "WANGGE_DATABASE_URL": small_city.url}
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli", "plan", "--district", DISTRICT, "--k", "2", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    body = json.loads(run.stdout)
+    assert len(body["greedy"]["sites"]) == 2 and body["greedy"]["gain"] > 0
+
+
 def test_plan(small_city: City) -> None:
     text_out = wangge(
         small_city, "plan", "--district", DISTRICT, "--k", "2", "--exact", "--spacing", "500"
     )
     assert text_out.returncode == 0, text_out.stderr
     assert "greedy:" in text_out.stdout and "of the optimum" in text_out.stdout
-    as_json = wangge(small_city, "plan", "--district", DISTRICT, "--k", "2", "--json")
-    body = json.loads(as_json.stdout)
-    assert len(body["greedy"]["sites"]) == 2 and body["greedy"]["gain"] > 0
     too_many = wangge(
         small_city, "plan", "--district", DISTRICT, "--k", "99", "--candidates", "grid_centroids"
     )
