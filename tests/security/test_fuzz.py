@@ -18,7 +18,7 @@ from gis.db import make_engine, session_scope
 from gis.tokens import create_token
 from tests.conftest import LiveServer
 
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 BUDGET_S = 240
 # Revoking tokens at random would revoke the fuzzer's own token and end the run early.
 EXCLUDED_OPERATIONS = ("revoke_api_v1_tokens__token_id__delete",)
