@@ -197,7 +197,7 @@ def apply_edit(session: Session, req: EditRequest, actor: str, settings: Setting
     if not req.reason.strip():
         raise InvalidInput("a commit needs a reason (kept in the edit log)", field="reason")
     base = lock_and_check(session, req.base_version)
-    plan = plan_edit(session, req, settings)
+    plan = plan_edit(session, req, settings, with_impact=False)
     at: datetime = session.execute(text("SELECT clock_timestamp()")).scalar_one()
     detail = {
         "params": req.params(),

@@ -70,15 +70,21 @@ def _band(households: int | None, kind: str, settings: Settings) -> str | None:
 
 
 def _points(session: Session, sql: str, params: dict[str, Any]) -> tuple[list[Any], Points]:
-    rows = list(session.execute(text(sql), params).all())
-    xy = np.array([(r.x, r.y) for r in rows], dtype=float).reshape(-1, 2)
+    """Points from a query whose first columns are id, x, y; the other columns as arrays."""
+    result = session.execute(text(sql), params)
+    width = len(result.keys())
+    rows = result.all()
+    columns = [np.array([r[i] for r in rows], dtype=object) for i in range(width)]
+    n = len(rows)
     pts = Points(
-        ids=np.array([r.id for r in rows], dtype=np.int64),
-        geoms=shapely.points(xy) if len(rows) else np.zeros(0, object),
-        households=np.zeros(len(rows), np.int64),
-        residents=np.zeros(len(rows), np.int64),
+        ids=columns[0].astype(np.int64),
+        geoms=shapely.points(columns[1].astype(float), columns[2].astype(float))
+        if n
+        else np.zeros(0, object),
+        households=np.zeros(n, np.int64),
+        residents=np.zeros(n, np.int64),
     )
-    return rows, pts
+    return columns[3:], pts
 
 
 def _moves(ids: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[dict[str, Any]]:
@@ -95,7 +101,7 @@ def open_incidents(session: Session, outcome: Outcome) -> tuple[list[Any], Point
     )
     return _points(
         session,
-        "SELECT id, grid_code, ST_X(geom) AS x, ST_Y(geom) AS y FROM incidents"
+        "SELECT id, ST_X(geom), ST_Y(geom), grid_code FROM incidents"
         f" WHERE {OPEN} AND (grid_code = ANY(:codes) OR (match IN ('snapped', 'outside')"
         " AND geom && ST_Expand(ST_GeomFromWKB(:wkb, 4490), 0.01)))",
         {"codes": codes, "wkb": shapely.to_wkb(shapely.envelope(area))},
@@ -176,7 +182,7 @@ def impact(session: Session, outcome: Outcome, settings: Settings) -> dict[str, 
     community_codes = sorted(final_grids(outcome))
     _, compounds = _points(
         session,
-        "SELECT id, ST_X(p) AS x, ST_Y(p) AS y FROM"
+        "SELECT id, ST_X(p), ST_Y(p) FROM"
         " (SELECT id, ST_PointOnSurface(geom) AS p FROM compounds"
         "  WHERE community_code = ANY(:c)) AS s",
         {"c": community_codes},
@@ -184,8 +190,7 @@ def impact(session: Session, outcome: Outcome, settings: Settings) -> dict[str, 
     moved_compounds = _moves(
         compounds.ids, assign_points(compounds, before), assign_points(compounds, after)
     )
-    inc_rows, incidents = open_incidents(session, outcome)
-    stored = np.array([r.grid_code for r in inc_rows], dtype=object)
+    (stored,), incidents = open_incidents(session, outcome)
     located = assign_points(incidents, after)
     # Outside every grid after the edit: assignment will snap or leave it, as before.
     located = np.where(located == None, stored, located)  # noqa: E711 (numpy elementwise)

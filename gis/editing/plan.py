@@ -148,11 +148,12 @@ def _move_places(outcome: Outcome, session: Session) -> dict[str, Any]:
     }
 
 
-def plan_from_outcome(session: Session, outcome: Outcome, settings: Settings) -> Plan:
-    report = {
-        "validation": validate(outcome, settings),
-        "impact": impact(session, outcome, settings),
-    }
+def plan_from_outcome(
+    session: Session, outcome: Outcome, settings: Settings, with_impact: bool = True
+) -> Plan:
+    report: dict[str, Any] = {"validation": validate(outcome, settings)}
+    if with_impact:  # a commit re-assigns incidents itself; only a preview reports them
+        report["impact"] = impact(session, outcome, settings)
     counts = grid_counts(_buildings(outcome), outlines_after(outcome))
     plan = Plan(
         operation=outcome.operation,
@@ -187,9 +188,12 @@ def plan_from_outcome(session: Session, outcome: Outcome, settings: Settings) ->
     return plan
 
 
-def plan_edit(session: Session, req: EditRequest, settings: Settings) -> Plan:
+def plan_edit(
+    session: Session, req: EditRequest, settings: Settings, with_impact: bool = True
+) -> Plan:
     if req.operation == "undo":
         from gis.editing.undo import plan_undo
 
         return plan_undo(session, int(req.require("version")))
-    return plan_from_outcome(session, build_outcome(session, req, settings), settings)
+    outcome = build_outcome(session, req, settings)
+    return plan_from_outcome(session, outcome, settings, with_impact)

@@ -7,16 +7,25 @@ written (a separate connection would still see the old boundaries).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
-from gis.assign.snapshot import load_snapshot
+from gis.assign.snapshot import Snapshot, load_snapshot
 from gis.incidents import reassign_open
 from gis.settings import Settings
+
+# Snapped or unassigned incidents this close (degrees, ~1 km) to the edited grids are
+# checked again; the assigner keeps the units within MARGIN_DEG (> NEAR_DEG + snap).
+NEAR_DEG = 0.01
+MARGIN_DEG = 0.03
 
 
 class _ThisTransaction:
@@ -40,27 +49,59 @@ class _ThisTransaction:
         return None  # the session owns the connection
 
 
-def assigner_in(session: Session, settings: Settings) -> Assigner:
-    """An assigner over the boundaries as this transaction sees them."""
-    return Assigner(load_snapshot(_ThisTransaction(session.connection())), settings)  # type: ignore[arg-type]
+def _near(snap: Snapshot, box: BaseGeometry) -> Snapshot:
+    """The snapshot cut down to the grids and compounds near ``box``.
+
+    Every point re-assigned lies inside ``box``, and only units within the snap
+    tolerance of a point can answer for it, so the answers are the same as with
+    the whole city; building the nearest-edge index of a few dozen grids instead
+    of thousands keeps a commit fast. Districts, stations and branches stay whole.
+    """
+    keep = np.asarray(shapely.intersects(snap.grid_geom, box), dtype=bool)
+    near = np.asarray(shapely.intersects(snap.compound_geom, box), dtype=bool)
+    return replace(
+        snap,
+        grid_geom=snap.grid_geom[keep],
+        grid_code=snap.grid_code[keep],
+        grid_name=snap.grid_name[keep],
+        grid_community=snap.grid_community[keep],
+        grid_street=snap.grid_street[keep],
+        grid_district=snap.grid_district[keep],
+        compound_id=snap.compound_id[near],
+        compound_geom=snap.compound_geom[near],
+    )
 
 
-def incidents_to_check(session: Session, codes: list[str]) -> list[int]:
+def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
+    """An assigner over the boundaries as this transaction sees them (near ``box``)."""
+    snap = load_snapshot(_ThisTransaction(session.connection()))  # type: ignore[arg-type]
+    return Assigner(snap if box is None else _near(snap, box), settings)
+
+
+def affected_box(session: Session, codes: list[str]) -> BaseGeometry | None:
+    """The bounding box of the affected grids' current outlines, or None."""
+    wkb = session.execute(
+        text(
+            "SELECT ST_AsBinary(ST_SetSRID(ST_Extent(geom)::geometry, 4490)) FROM grids"
+            " WHERE code = ANY(:codes) AND valid_to IS NULL"
+        ),
+        {"codes": codes},
+    ).scalar_one_or_none()
+    return None if wkb is None else shapely.from_wkb(bytes(wkb))
+
+
+def incidents_to_check(session: Session, codes: list[str], box: BaseGeometry) -> list[int]:
     """Open incidents of the affected grids, and snapped or unassigned ones near them."""
-    if not codes:
-        return []
     return [
         int(i)
         for i in session.execute(
             text(
                 "SELECT id FROM incidents WHERE status <> 'closed' AND grid_code = ANY(:codes)"
-                " UNION SELECT i.id FROM incidents i,"
-                " (SELECT ST_Expand(ST_Extent(geom), 0.01) AS box"
-                "  FROM grids WHERE code = ANY(:codes) AND valid_to IS NULL) AS a"
-                " WHERE i.status <> 'closed' AND i.match IN ('snapped', 'outside')"
-                " AND i.geom && a.box"
+                " UNION SELECT id FROM incidents WHERE status <> 'closed'"
+                " AND match IN ('snapped', 'outside')"
+                " AND geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near)"
             ),
-            {"codes": codes},
+            {"codes": codes, "box": shapely.to_wkb(box), "near": NEAR_DEG},
         ).scalars()
     ]
 
@@ -68,7 +109,13 @@ def incidents_to_check(session: Session, codes: list[str]) -> list[int]:
 def reassign(
     session: Session, codes: list[str], actor: str, reason: str, settings: Settings
 ) -> int:
-    ids = incidents_to_check(session, codes)
+    box = affected_box(session, codes) if codes else None
+    if box is None:
+        return 0
+    ids = incidents_to_check(session, codes, box)
     if not ids:
         return 0
-    return reassign_open(session, assigner_in(session, settings), ids, actor=actor, reason=reason)
+    # Every point checked lies within NEAR_DEG of the box; units within the snap
+    # tolerance of them lie within MARGIN_DEG.
+    assigner = assigner_in(session, settings, shapely.buffer(box, MARGIN_DEG))
+    return reassign_open(session, assigner, ids, actor=actor, reason=reason)

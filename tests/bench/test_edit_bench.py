@@ -1,0 +1,116 @@
+"""Benchmark: a grid split that moves 10,000 open incidents, committed on the demo city
+(run by ``make bench``). The peer, measured in the same run on the same database, is the
+same split moving only the demo's own few incidents; the figure is the extra cost of
+re-assigning 10,000 incidents (locate, update, event log) inside the one transaction.
+
+Each round commits the split and then its undo (both move the incidents), so every round
+starts from the same outlines; medians of ROUNDS commits are reported.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import shapely
+from sqlalchemy import Engine, text
+
+from gis.assign import Assigner
+from gis.db import make_engine, session_scope
+from gis.editing import EditRequest, commit_edit
+from gis.editing import operations as ops
+from gis.editing.balance import best_split
+from gis.editing.state import latest_version, load_community
+from gis.incidents import reassign_open
+from gis.settings import Settings
+
+INCIDENTS = 10_000
+ROUNDS = 5
+BAR_MS = 300.0
+
+
+def _rounds(engine: Engine, settings: Settings, grid: str, line: shapely.LineString) -> tuple[list[float], list[float], int]:
+    """Split then undo, ROUNDS times; milliseconds of each split and undo, incidents moved."""
+    splits, undos, moved = [], [], 0
+    for _ in range(ROUNDS):
+        with session_scope(engine) as s:
+            base = latest_version(s)
+        req = EditRequest("split", grid=grid, line=line.__geo_interface__, base_version=base,
+                          reason="bench")
+        t0 = time.perf_counter()
+        done = commit_edit(engine, req, "bench", settings)
+        splits.append((time.perf_counter() - t0) * 1000)
+        moved = done.incidents_reassigned
+        undo = EditRequest("undo", version=done.version_id, base_version=done.version_id,
+                           reason="bench")
+        t0 = time.perf_counter()
+        commit_edit(engine, undo, "bench", settings)
+        undos.append((time.perf_counter() - t0) * 1000)
+    return splits, undos, moved
+
+
+def _add_incidents(engine: Engine, grid: str, piece: shapely.Geometry, n: int) -> None:
+    """n open incidents at random points of the piece the split will hand to a new grid."""
+    rng = np.random.default_rng(6)
+    x0, y0, x1, y1 = piece.bounds
+    xs, ys = np.empty(0), np.empty(0)
+    while len(xs) < n:
+        x, y = rng.uniform(x0, x1, 4 * n), rng.uniform(y0, y1, 4 * n)
+        keep = shapely.contains_xy(piece, x, y)
+        xs, ys = np.concatenate([xs, x[keep]]), np.concatenate([ys, y[keep]])
+    with session_scope(engine) as s:
+        ids = s.execute(
+            text(
+                "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
+                " handled_directly, distance_m, geom, match, grid_code, community_code,"
+                " street_code, district_code)"
+                " SELECT 'hotline_call', (SELECT min(code) FROM incident_categories), 'bench',"
+                " 'cgcs2000', 'received', false, 0, ST_SetSRID(ST_MakePoint(x, y), 4490),"
+                " 'inside', g.code, g.community_code, g.street_code, g.district_code"
+                " FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS p(x, y),"
+                " grids g WHERE g.code = :g AND g.valid_to IS NULL RETURNING id"
+            ),
+            {"xs": xs[:n].tolist(), "ys": ys[:n].tolist(), "g": grid},
+        ).scalars().all()
+        # Assigned by the real rules, as intake would have done.
+        reassign_open(s, Assigner.load(engine), ids, actor="bench", reason="intake")
+
+
+def test_split_moving_10000_open_incidents(
+    demo_template: str, fresh_database: Callable[..., str]
+) -> None:
+    gc.collect()  # the demo loader's pooled connections, or the template cannot be copied
+    url = fresh_database(demo_template)
+    engine = make_engine(url, pool_size=2)
+    settings = Settings(database_url=url)
+    with session_scope(engine) as s:
+        grid, community = s.execute(
+            text("SELECT code, community_code FROM grids WHERE valid_to IS NULL"
+                 " ORDER BY households DESC, code LIMIT 1")
+        ).one()
+        state = load_community(s, community)
+        found = best_split(state, grid, settings)
+        assert found is not None
+        line = found[0]
+        piece = ops.split(state, grid, line)
+    new_piece = piece.after[piece.created[0]]
+
+    peer_split, peer_undo, peer_moved = _rounds(engine, settings, grid, line)
+    _add_incidents(engine, grid, new_piece, INCIDENTS)
+    splits, undos, moved = _rounds(engine, settings, grid, line)
+    engine.dispose()
+
+    split_ms, peer_ms = statistics.median(splits), statistics.median(peer_split)
+    print(
+        f"\nedit bench (demo city, grid {grid}, {ROUNDS} rounds, medians):"
+        f"\n  split moving {moved:,} open incidents: {split_ms:.0f} ms"
+        f" (undo moving them back {statistics.median(undos):.0f} ms)"
+        f"\n  peer, same split moving {peer_moved} incidents: {peer_ms:.0f} ms"
+        f" (undo {statistics.median(peer_undo):.0f} ms)"
+        f"\n  ratio {split_ms / peer_ms:.2f}x the peer; bar {BAR_MS:.0f} ms"
+    )
+    assert moved >= INCIDENTS
+    assert split_ms <= BAR_MS
