@@ -32,20 +32,24 @@ ROUNDS = 5
 BAR_MS = 300.0
 
 
-def _rounds(engine: Engine, settings: Settings, grid: str, line: shapely.LineString) -> tuple[list[float], list[float], int]:
+def _rounds(
+    engine: Engine, settings: Settings, grid: str, line: shapely.LineString
+) -> tuple[list[float], list[float], int]:
     """Split then undo, ROUNDS times; milliseconds of each split and undo, incidents moved."""
     splits, undos, moved = [], [], 0
     for _ in range(ROUNDS):
         with session_scope(engine) as s:
             base = latest_version(s)
-        req = EditRequest("split", grid=grid, line=line.__geo_interface__, base_version=base,
-                          reason="bench")
+        req = EditRequest(
+            "split", grid=grid, line=line.__geo_interface__, base_version=base, reason="bench"
+        )
         t0 = time.perf_counter()
         done = commit_edit(engine, req, "bench", settings)
         splits.append((time.perf_counter() - t0) * 1000)
         moved = done.incidents_reassigned
-        undo = EditRequest("undo", version=done.version_id, base_version=done.version_id,
-                           reason="bench")
+        undo = EditRequest(
+            "undo", version=done.version_id, base_version=done.version_id, reason="bench"
+        )
         t0 = time.perf_counter()
         commit_edit(engine, undo, "bench", settings)
         undos.append((time.perf_counter() - t0) * 1000)
@@ -62,19 +66,23 @@ def _add_incidents(engine: Engine, grid: str, piece: shapely.Geometry, n: int) -
         keep = shapely.contains_xy(piece, x, y)
         xs, ys = np.concatenate([xs, x[keep]]), np.concatenate([ys, y[keep]])
     with session_scope(engine) as s:
-        ids = s.execute(
-            text(
-                "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
-                " handled_directly, distance_m, geom, match, grid_code, community_code,"
-                " street_code, district_code)"
-                " SELECT 'hotline_call', (SELECT min(code) FROM incident_categories), 'bench',"
-                " 'cgcs2000', 'received', false, 0, ST_SetSRID(ST_MakePoint(x, y), 4490),"
-                " 'inside', g.code, g.community_code, g.street_code, g.district_code"
-                " FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS p(x, y),"
-                " grids g WHERE g.code = :g AND g.valid_to IS NULL RETURNING id"
-            ),
-            {"xs": xs[:n].tolist(), "ys": ys[:n].tolist(), "g": grid},
-        ).scalars().all()
+        ids = (
+            s.execute(
+                text(
+                    "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
+                    " handled_directly, distance_m, geom, match, grid_code, community_code,"
+                    " street_code, district_code)"
+                    " SELECT 'hotline_call', (SELECT min(code) FROM incident_categories), 'bench',"
+                    " 'cgcs2000', 'received', false, 0, ST_SetSRID(ST_MakePoint(x, y), 4490),"
+                    " 'inside', g.code, g.community_code, g.street_code, g.district_code"
+                    " FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[])) AS p(x, y),"
+                    " grids g WHERE g.code = :g AND g.valid_to IS NULL RETURNING id"
+                ),
+                {"xs": xs[:n].tolist(), "ys": ys[:n].tolist(), "g": grid},
+            )
+            .scalars()
+            .all()
+        )
         # Assigned by the real rules, as intake would have done.
         reassign_open(s, Assigner.load(engine), ids, actor="bench", reason="intake")
 
@@ -88,8 +96,10 @@ def test_split_moving_10000_open_incidents(
     settings = Settings(database_url=url)
     with session_scope(engine) as s:
         grid, community = s.execute(
-            text("SELECT code, community_code FROM grids WHERE valid_to IS NULL"
-                 " ORDER BY households DESC, code LIMIT 1")
+            text(
+                "SELECT code, community_code FROM grids WHERE valid_to IS NULL"
+                " ORDER BY households DESC, code LIMIT 1"
+            )
         ).one()
         state = load_community(s, community)
         found = best_split(state, grid, settings)
