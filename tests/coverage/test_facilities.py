@@ -80,6 +80,16 @@ def test_planner_creates_moves_resizes_and_retires(writable_city: City) -> None:
         before = http.get("/api/v1/coverage", params={"district": DISTRICT}).json()
         assert before["residents"]["covered"] > baseline["residents"]["covered"]
         first = _circle(city, fid)
+        # Open incidents of the district were re-assigned: the ones nearest the new station
+        # (inside its circle, outside the others') now name it.
+        with city.engine.connect() as conn:
+            named = conn.execute(
+                text("SELECT count(*) FROM incidents WHERE station_id = :i"), {"i": fid}
+            ).scalar_one()
+            events = conn.execute(
+                text("SELECT count(*) FROM incident_events WHERE kind = 'reassigned'")
+            ).scalar_one()
+        assert named > 0 and events >= named
         assert np.allclose(_vertex_distances(first, 101.78, 36.57), 2000.0, atol=0.01)
 
         moved = http.patch(f"/api/v1/facilities/{fid}", json={"lon": 101.71, "lat": 36.65})
