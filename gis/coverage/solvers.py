@@ -182,9 +182,9 @@ def exact(
     """The optimum by integer programming (PuLP + its bundled CBC).
 
     Demand points covered by exactly the same candidates are merged first (one
-    variable per distinct covering set, with their summed weight), and of
-    candidates covering exactly the same demand only one is kept: neither changes
-    the optimum. ``start`` (e.g. the greedy answer) is handed to CBC as a warm start.
+    variable per distinct covering set, with their summed weight), and candidates
+    whose demand another candidate also covers are dropped: neither changes the
+    optimum. ``start`` (e.g. the greedy answer) is handed to CBC as a warm start.
     """
     started = time.perf_counter()
     w = np.asarray(weights, dtype=float)
@@ -201,13 +201,14 @@ def exact(
             group_cands.append(cands)
         else:
             group_w[g] += float(w[d])
-    used = _distinct_candidates(m, w, start or [])
+    used, start = _undominated_candidates(m, w, start or [])
     group_cands = [cands[np.isin(cands, used)] for cands in group_cands]
     prob = pulp.LpProblem("max_cover", pulp.LpMaximize)
     x = {int(c): prob.add_variable(f"x{int(c)}", cat=pulp.LpBinary) for c in used}
     if start:
+        chosen_start = set(start)
         for c, var in x.items():
-            var.setInitialValue(1 if c in set(start) else 0)
+            var.setInitialValue(1 if c in chosen_start else 0)
     y = [prob.add_variable(f"y{g}", 0, 1) for g in range(len(group_w))]
     prob += pulp.lpSum(wg * yg for wg, yg in zip(group_w, y, strict=True))
     for yg, cands in zip(y, group_cands, strict=True):
@@ -233,22 +234,28 @@ def exact(
     )
 
 
-def _distinct_candidates(m: CoverageMatrix, w: Floats, prefer: list[int]) -> Ints:
-    """One candidate per distinct non-empty set of covered (weighted) demand.
+def _undominated_candidates(
+    m: CoverageMatrix, w: Floats, start: list[int]
+) -> tuple[Ints, list[int]]:
+    """Candidates whose covered (weighted) demand no other candidate's contains.
 
-    Among candidates covering the same set, those in ``prefer`` win, so a warm
-    start stays expressible.
+    A candidate covering a subset of another's demand can be swapped for it in any
+    solution without loss, so dropping it keeps the optimum (ties: the lowest index
+    stays). Returns the kept candidates and ``start`` mapped onto them.
     """
     row_ptr = m.row_ptr
-    live = w[m.dem] > 0
-    seen: dict[bytes, int] = {}
-    preferred = set(prefer)
-    for c in range(m.n_candidates):
-        lo, hi = row_ptr[c], row_ptr[c + 1]
-        mine = m.dem[lo:hi][live[lo:hi]]
-        if mine.size == 0:
-            continue
-        key = mine.tobytes()
-        if key not in seen or c in preferred:
-            seen[key] = c
-    return np.asarray(sorted(seen.values()), dtype=np.intp)
+    size = np.zeros(m.n_candidates, dtype=np.int64)
+    np.add.at(size, m.cand[w[m.dem] > 0], 1)
+    kept = np.zeros(m.n_candidates, dtype=bool)
+    best_cover = np.arange(m.n_candidates)
+    for c in np.flatnonzero(size > 0):
+        mine = m.dem[row_ptr[c] : row_ptr[c + 1]]
+        mine = mine[w[mine] > 0]
+        idx = _ranges(m.col_ptr[mine], m.col_ptr[mine + 1])
+        together = np.bincount(m.by_dem_cand[idx], minlength=m.n_candidates)
+        supersets = np.flatnonzero(together == mine.size)  # includes c itself
+        biggest = supersets[size[supersets] == size[supersets].max()]
+        best_cover[c] = int(biggest.min())
+        kept[c] = best_cover[c] == c
+    mapped = sorted({int(best_cover[c]) for c in start if size[c] > 0})
+    return np.flatnonzero(kept).astype(np.intp), mapped
