@@ -19,8 +19,9 @@ import polars as pl
 from psycopg import Connection
 from sqlalchemy.orm import Session
 
-from gis.assign import Assigner, current_assigner
+from gis.assign import Assigner, AssignmentColumns, current_assigner
 from gis.assign.intake import normalize_points
+from gis.coords import CRS_NAMES, to_storage
 from gis.incidents.bulk_check import UTC_TIME, check
 from gis.incidents.bulk_read import ROW, BadRow, from_records, read_bytes
 from gis.incidents.due import due_at, local_zone
@@ -100,30 +101,57 @@ def _noop(_: str, __: float) -> None:
     return None
 
 
-def _storage_points(
-    good: pl.DataFrame, assigner: Assigner
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Input coordinates → CGCS2000 lon/lat with the intake checks (swapped, range, far
-    outside), one vectorised pass per input CRS; the third array holds each refusal or None."""
+def _storage_points(good: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input coordinates → CGCS2000 lon/lat, one vectorised conversion per input CRS.
+
+    The third array marks points that need the full intake checks (not finite, out of
+    range); they get NaN here and are judged by :func:`_judge` with the outside ones.
+    """
     x = good.get_column("x").to_numpy()
     y = good.get_column("y").to_numpy()
-    crs = good.get_column("crs")
-    groups = crs.unique().to_list()
-    if len(groups) == 1:
-        return normalize_points(x, y, groups[0], assigner)
-    lon, lat = np.empty(len(x)), np.empty(len(x))
-    problems = np.full(len(x), None, dtype=object)
-    crs_np = crs.to_numpy()
-    for name in groups:
-        mask = crs_np == name
-        lon[mask], lat[mask], problems[mask] = normalize_points(x[mask], y[mask], name, assigner)
-    return lon, lat, problems
+    crs = good.get_column("crs").to_numpy()
+    lon, lat = np.full(len(x), np.nan), np.full(len(x), np.nan)
+    suspect = ~(np.isfinite(x) & np.isfinite(y))
+    for name in np.unique(crs).tolist():
+        mask = crs == name
+        if name in CRS_NAMES:
+            suspect[mask] |= (np.abs(x[mask]) > 180) | (np.abs(y[mask]) > 90)
+        ok = mask & ~suspect
+        lon[ok], lat[ok] = to_storage(x[ok], y[ok], name)
+    suspect |= ~(np.isfinite(lon) & np.isfinite(lat))
+    return lon, lat, suspect
+
+
+def _judge(
+    good: pl.DataFrame, suspect: np.ndarray, assigner: Assigner
+) -> tuple[np.ndarray, list[BadRow]]:
+    """The intake checks (swapped, range, far outside) on the few points that need them.
+
+    A point inside a grid is inside the city, so only points outside every grid (and
+    the broken ones) are looked at; returns which rows to keep and the refusals.
+    """
+    keep = np.ones(len(suspect), dtype=bool)
+    bad: list[BadRow] = []
+    index = np.flatnonzero(suspect)
+    if not len(index):
+        return keep, bad
+    part = good[index.tolist()]
+    rows, ids = part.get_column(ROW), part.get_column("external_id")
+    x, y = part.get_column("x").to_numpy(), part.get_column("y").to_numpy()
+    crs = part.get_column("crs").to_numpy()
+    for name in np.unique(crs).tolist():
+        mask = np.flatnonzero(crs == name)
+        _, _, problems = normalize_points(x[mask], y[mask], name, assigner)
+        for j, problem in zip(mask.tolist(), problems.tolist(), strict=True):
+            if problem is not None:
+                keep[index[j]] = False
+                bad.append(BadRow(int(rows[j]), f"{problem.field}: {problem.message}", ids[j]))
+    return keep, bad
 
 
 def _stage_frame(
-    good: pl.DataFrame, lon: np.ndarray, lat: np.ndarray, assigner: Assigner
+    good: pl.DataFrame, lon: np.ndarray, lat: np.ndarray, cols: AssignmentColumns
 ) -> pl.DataFrame:
-    cols = assigner.locate_many(lon, lat)
     now = datetime.now(UTC)
     received = good.get_column("received_at_t").fill_null(now)
     frame = good.with_columns(
@@ -131,13 +159,16 @@ def _stage_frame(
         pl.Series("lon", lon),
         pl.Series("lat", lat),
         pl.Series("match", cols.match, dtype=pl.Utf8),
-        pl.Series("distance_m", np.asarray(cols.distance_m, dtype=np.float64)),
+        # Centimetres are plenty, and shorter text makes a faster COPY.
+        pl.Series("distance_m", np.round(np.asarray(cols.distance_m, dtype=np.float64), 2)),
         pl.Series("district_code", cols.district_code, dtype=pl.Utf8),
         pl.Series("street_code", cols.street_code, dtype=pl.Utf8),
         pl.Series("community_code", cols.community_code, dtype=pl.Utf8),
         pl.Series("grid_code", cols.grid_code, dtype=pl.Utf8),
         pl.Series("station_id", np.asarray(cols.station_id, dtype=np.int64)),
-        pl.Series("station_distance_m", np.asarray(cols.station_distance_m, dtype=np.float64)),
+        pl.Series(
+            "station_distance_m", np.round(np.asarray(cols.station_distance_m, dtype=np.float64), 2)
+        ),
         pl.Series("station_within_radius", np.asarray(cols.station_within_radius, dtype=bool)),
         pl.Series("party_branch_id", np.asarray(cols.party_branch_id, dtype=np.int64)),
     )
@@ -236,17 +267,15 @@ def ingest_frame(
     bad = bad + broken
     if good.height:
         assigner = assigner or current_assigner(session.get_bind())  # type: ignore[arg-type]
-        lon, lat, problems = _storage_points(good, assigner)
-        refused = np.flatnonzero(problems != None)  # noqa: E711 (element-wise)
-        if len(refused):
-            rows, ids = good.get_column(ROW), good.get_column("external_id")
-            for i in refused.tolist():
-                p = problems[i]
-                bad.append(BadRow(int(rows[i]), f"{p.field}: {p.message}", ids[i]))
-            keep = problems == None  # noqa: E711
-            good, lon, lat = good.filter(pl.Series(keep)), lon[keep], lat[keep]
-        staged = _stage_frame(good, lon, lat, assigner)
+        lon, lat, suspect = _storage_points(good)
+        cols = assigner.locate_many(np.where(suspect, 0.0, lon), np.where(suspect, 0.0, lat))
         progress("assign", 1.0)
+        suspect |= cols.match == "outside"
+        keep, refused = _judge(good, suspect, assigner)
+        bad += refused
+        staged = _stage_frame(good, lon, lat, cols)
+        if refused:
+            staged = staged.filter(pl.Series(keep))
         result.stored, result.incident_ids = store_frame(session, staged, actor, progress)
         result.duplicates = staged.height - result.stored
     result.bad_rows = sorted(bad, key=lambda b: b.row)
