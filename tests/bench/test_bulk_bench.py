@@ -1,0 +1,206 @@
+"""Benchmark: bulk intake of 1,000,000 incidents from a CSV file to stored, assigned rows
+(``make bench``; ``WANGGE_BENCH_BULK`` changes the count). Each figure is printed with its
+ratio to peers measured in the same run on the same file and the same demo city:
+
+- ours, end to end: read (polars) → check → convert → ``locate_many`` → COPY to a staging
+  table → ``INSERT ... ON CONFLICT DO NOTHING`` with the "received" events → commit;
+- PostGIS, end to end: COPY the same file to a staging table → ``INSERT ... SELECT`` with a
+  plain ``ST_Intersects`` join to the grids (grid, community, street, district only; no
+  station, branch or due date) and the events → commit;
+- PostGIS, the join alone: ``ST_Intersects`` of the staged points with the grids;
+- GeoPandas, in memory: ``pandas.read_csv`` → points → ``sjoin`` with the grids;
+- ours, in memory: everything of ours before the COPY (the peer of GeoPandas).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import polars as pl
+import psycopg
+import pytest
+import shapely
+from sqlalchemy import Engine, text
+
+from gis.assign import Assigner
+from gis.db import libpq_url, make_engine, session_scope
+from gis.incidents import ingest_bytes
+from gis.incidents.bulk import _storage_points
+from gis.incidents.bulk_check import check
+from gis.incidents.bulk_read import read_csv
+from gis.incidents.records import categories
+
+N = int(os.environ.get("WANGGE_BENCH_BULK", "1000000"))
+CATEGORIES = ("property_services", "consumer_rights", "noise", "heating", "sanitation")
+CHANNELS = ("hotline_call", "wechat", "patrol")
+
+PEER_SQL = """
+WITH ins AS (
+  INSERT INTO incidents (external_id, channel, category_code, description, geom, input_crs,
+                         received_at, status, handled_directly, match, distance_m,
+                         district_code, street_code, community_code, grid_code)
+  SELECT s.external_id, s.channel, s.category_code, s.description, s.pt, s.crs,
+         s.received_at, 'received', false,
+         CASE WHEN g.code IS NULL THEN 'outside' ELSE 'inside' END, 0, g.district_code, g.street_code, g.community_code, g.code
+  FROM peer_stage s
+  LEFT JOIN LATERAL (
+    SELECT code, community_code, street_code, district_code FROM grids
+    WHERE valid_to IS NULL AND ST_Intersects(geom, s.pt) ORDER BY code LIMIT 1
+  ) g ON true
+  ON CONFLICT (external_id) DO NOTHING
+  RETURNING id, district_code, received_at
+)
+INSERT INTO incident_events (incident_id, district_code, at, actor, kind, to_status)
+SELECT id, district_code, received_at, 'bench-peer', 'received', 'received' FROM ins
+"""
+
+
+@pytest.fixture(scope="module")
+def city_url(demo_template: str, fresh_database: Callable[..., str]) -> str:
+    gc.collect()  # the loader's pooled connections must be gone before the template is copied
+    return fresh_database(demo_template)
+
+
+@pytest.fixture(scope="module")
+def city_engine(city_url: str) -> Iterator[Engine]:
+    eng = make_engine(city_url, pool_size=2)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def bulk_file(tmp_path_factory: pytest.TempPathFactory, city_engine: Engine) -> Path:
+    """N reports around grid interiors (some cross edges or fall just outside), as CSV."""
+    grids = Assigner.load(city_engine).snapshot.grid_geom
+    rng = np.random.default_rng(2026)
+    anchors = shapely.get_coordinates(shapely.point_on_surface(grids))
+    pick = rng.integers(0, len(anchors), N)
+    lon = anchors[pick, 0] + rng.normal(0, 0.0015, N)
+    lat = anchors[pick, 1] + rng.normal(0, 0.0012, N)
+    start = np.datetime64("2026-11-02T00:00:00")
+    frame = pl.DataFrame(
+        {
+            "external_id": pl.Series([f"BULK-{i:08d}" for i in range(N)]),
+            "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), N)],
+            "category_code": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), N)],
+            "description": "市民反映相关问题，请尽快核实处理",
+            "lon": np.round(lon, 7),
+            "lat": np.round(lat, 7),
+            "crs": "cgcs2000",
+            "received_at": (start + rng.integers(0, 14 * 86400, N).astype("timedelta64[s]")).astype(
+                "datetime64[us]"
+            ),
+        }
+    )
+    path = tmp_path_factory.mktemp("bulk") / "incidents.csv"
+    frame.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S+08:00")
+    return path
+
+
+def _reset(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE incidents, incident_events"))
+        conn.execute(text("ANALYZE grids"))
+
+
+def _count(engine: Engine, where: str = "true") -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT count(*) FROM incidents WHERE {where}")).scalar_one())
+
+
+def _ours(engine: Engine, path: Path, assigner: Assigner) -> tuple[float, int]:
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        result = ingest_bytes(session, path.read_bytes(), "csv", "bench", assigner)
+    return time.perf_counter() - start, result.stored
+
+
+def _ours_in_memory(engine: Engine, path: Path, assigner: Assigner) -> float:
+    with session_scope(engine) as session:
+        known = categories(session)
+    start = time.perf_counter()
+    frame, _ = read_csv(path.read_bytes())
+    good, _ = check(frame, known)
+    lon, lat, _ = _storage_points(good)
+    assigner.locate_many(lon, lat)
+    return time.perf_counter() - start
+
+
+def _postgis(url: str, path: Path) -> tuple[float, float]:
+    """(end to end seconds, join-only seconds) of the plain PostGIS way."""
+    with psycopg.connect(libpq_url(url)) as conn:
+        start = time.perf_counter()
+        conn.execute(
+            "CREATE TEMP TABLE peer_raw (external_id text, channel text, category_code text,"
+            " description text, lon float8, lat float8, crs text, received_at timestamptz)"
+        )
+        with conn.cursor() as cur, cur.copy("COPY peer_raw FROM STDIN (FORMAT csv, HEADER)") as cp:
+            cp.write(path.read_bytes())
+        conn.execute(
+            "CREATE TEMP TABLE peer_stage AS SELECT *, ST_SetSRID(ST_MakePoint(lon, lat), 4490)"
+            " AS pt FROM peer_raw"
+        )
+        conn.execute(PEER_SQL)
+        conn.commit()
+        end_to_end = time.perf_counter() - start
+        start = time.perf_counter()
+        conn.execute(
+            "SELECT count(g.code) FROM peer_stage s JOIN grids g"
+            " ON g.valid_to IS NULL AND ST_Intersects(g.geom, s.pt)"
+        ).fetchone()
+        join_only = time.perf_counter() - start
+    return end_to_end, join_only
+
+
+def _geopandas(path: Path, assigner: Assigner) -> float:
+    snap = assigner.snapshot
+    grids = gpd.GeoDataFrame({"code": snap.grid_code}, geometry=snap.grid_geom, crs=4490)
+    start = time.perf_counter()
+    df = pd.read_csv(path)
+    points = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4490)
+    gpd.sjoin(points, grids, how="left", predicate="intersects")
+    return time.perf_counter() - start
+
+
+def test_bulk_intake_of_a_million_incidents(
+    city_url: str, city_engine: Engine, bulk_file: Path
+) -> None:
+    started = time.perf_counter()
+    assigner = Assigner.load(city_engine)
+    assigner.warm()
+    warm_s = time.perf_counter() - started
+
+    _reset(city_engine)
+    ours_s, stored = _ours(city_engine, bulk_file, assigner)
+    assert stored == _count(city_engine) > 0.99 * N  # the few far outside are refused
+    rerun_s, again = _ours(city_engine, bulk_file, assigner)
+    assert again == 0 and _count(city_engine) == stored
+
+    _reset(city_engine)
+    peer_s, join_s = _postgis(city_url, bulk_file)
+    assert _count(city_engine) == N
+    memory_s = _ours_in_memory(city_engine, bulk_file, assigner)
+    geopandas_s = _geopandas(bulk_file, assigner)
+
+    def rate(seconds: float) -> str:
+        return f"{N / seconds:>11,.0f}/s  {seconds:7.2f} s"
+
+    print(f"\nbulk intake of {N:,} incidents (load avg {os.getloadavg()[0]:.1f}, 2 cores)")
+    print(f"  assigner load + lookup table (once per boundary version): {warm_s:.2f} s")
+    print(f"  ours, file → stored rows + events     {rate(ours_s)}")
+    print(f"  ours, re-run of the same file (0 new) {rate(rerun_s)}")
+    print(f"  PostGIS ST_Intersects, file → stored  {rate(peer_s)}")
+    print(f"  PostGIS ST_Intersects join alone      {rate(join_s)}")
+    print(f"  ours in memory (read → assigned)      {rate(memory_s)}")
+    print(f"  GeoPandas read_csv + sjoin in memory  {rate(geopandas_s)}")
+    print(f"  ratio ours/PostGIS end to end:  {peer_s / ours_s:.2f}x")
+    print(f"  ratio ours/PostGIS join alone:  {join_s / ours_s:.2f}x")
+    print(f"  ratio ours/GeoPandas in memory: {geopandas_s / memory_s:.2f}x")
+    print(f"  ratio ours end to end/GeoPandas in memory: {geopandas_s / ours_s:.2f}x")
