@@ -79,16 +79,17 @@ def best_split(
     return None if best is None else (best[1], best[2])
 
 
-def merge_partner(session: Session, code: str) -> str | None:
-    """The neighbour in the same community sharing the longest edge with ``code``,
-    preferring the one with the fewest households."""
+def merge_partner(session: Session, code: str, fewest: bool = True) -> str | None:
+    """The neighbour of the same kind in the same community sharing an edge with ``code``
+    that has the fewest households (the most when ``fewest`` is false)."""
     found = session.execute(
         text(
             "SELECT n.code FROM grids g JOIN grids n ON n.community_code = g.community_code"
-            " AND n.code <> g.code AND n.valid_to IS NULL AND ST_Intersects(n.geom, g.geom)"
+            " AND n.kind = g.kind AND n.code <> g.code AND n.valid_to IS NULL"
+            " AND ST_Intersects(n.geom, g.geom)"
             " WHERE g.code = :c AND g.valid_to IS NULL"
             " AND ST_Length(ST_Intersection(ST_Boundary(n.geom), ST_Boundary(g.geom))) > 0"
-            " ORDER BY n.households, n.code LIMIT 1"
+            f" ORDER BY n.households {'ASC' if fewest else 'DESC'}, n.code LIMIT 1"
         ),
         {"c": code},
     ).scalar_one_or_none()

@@ -116,6 +116,13 @@ def merge(state: CommunityState, codes: list[str]) -> Outcome:
                 field="grids",
             )
     ordered = sorted(set(codes))
+    kinds = {state.grids[c].attrs["kind"] for c in ordered}
+    if len(kinds) > 1:
+        raise InvalidInput(
+            f"grids {', '.join(ordered)} are of different kinds ({', '.join(sorted(kinds))});"
+            " a comprehensive and a dedicated grid cannot be merged",
+            field="grids",
+        )
     # Connected through shared edges (touching at a corner is not enough).
     reached = {ordered[0]}
     frontier = [ordered[0]]
