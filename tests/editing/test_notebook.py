@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from typing import Any
 
 import nbformat
 import pytest
@@ -22,7 +23,7 @@ def test_grid_balancing_notebook_runs(
     gc.collect()  # the demo loader's pooled connections, or the template cannot be copied
     url = demo_copy()
     monkeypatch.setenv("WANGGE_DATABASE_URL", url)  # the kernel inherits the environment
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb: Any = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(PROJECT_ROOT)}}
     ).execute()
@@ -48,4 +49,5 @@ def test_grid_balancing_notebook_runs(
             )
         ).all()
     engine.dispose()
-    assert dict(ops).get("merge", 0) >= 1 and dict(ops).get("split", 0) == 1
+    counts: dict[str, int] = {str(op): int(n) for op, n in ops}
+    assert counts.get("merge", 0) >= 1 and counts.get("split", 0) == 1
