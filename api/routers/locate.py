@@ -8,10 +8,12 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Viewer
 from api.deps import EngineDep, SettingsDep
 from gis.assign import assigner_at
+from gis.assign.cache import fresh_assigner
 from gis.assign.intake import normalize_point, parse_at
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
@@ -53,7 +55,7 @@ class LocateOut(BaseModel):
     response_class=Response,
     responses={200: {"model": LocateOut, "description": "The point's assignment"}},
 )
-def locate(
+async def locate(
     _: Viewer,
     engine: EngineDep,
     settings: SettingsDep,
@@ -70,7 +72,11 @@ def locate(
     shared edge: the smallest grid code), snapped (within the snap tolerance; ``distance_m``
     on the ground) or outside. Distances are metres on the ground."""
     when = parse_at(at)
-    assigner = assigner_at(engine, when, settings)
+    # The cached snapshot answers in the event loop; loading or re-checking one touches
+    # the database, so that goes to the thread pool.
+    assigner = fresh_assigner(engine, settings) if when is None else None
+    if assigner is None:
+        assigner = await run_in_threadpool(assigner_at, engine, when, settings)
     x, y = normalize_point(lon, lat, crs, assigner)
     body = assigner.locate(x, y).as_dict()
     return Response(orjson.dumps(body), media_type="application/json")

@@ -61,6 +61,17 @@ def _refresh(entry: _Entry, engine: Engine, settings: Settings) -> None:
         entry.print = current
 
 
+def fresh_assigner(engine: Engine, settings: Settings | None = None) -> Assigner | None:
+    """The cached current assigner if it needs no check now (never touches the database)."""
+    entry = _entries.get(_key(engine))
+    if entry is None or entry.assigner is None:
+        return None
+    s = settings or get_settings()
+    if time.monotonic() - entry.checked >= s.assign_refresh_ms / 1000:
+        return None
+    return entry.assigner
+
+
 def current_assigner(engine: Engine, settings: Settings | None = None) -> Assigner:
     """The assigner of the current boundary version and stations of ``engine``'s database."""
     entry = _entry(engine)

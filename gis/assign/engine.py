@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -98,6 +97,9 @@ class Assigner:
         bounds = [shapely.total_bounds(g) for g in (snap.grid_geom, snap.district_geom) if len(g)]
         lats = [abs(b[i]) for b in bounds for i in (1, 3)]
         self.max_lat = max(lats) if lats else 60.0
+        # Built now, not on the first outside point: a request must never wait for them.
+        self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat)
+        self.district_segments = SegmentIndex(snap.district_geom, self.max_lat)
         self._table: CellTable | None = None
         self._table_lock = threading.Lock()
 
@@ -111,14 +113,6 @@ class Assigner:
     @property
     def at(self) -> datetime | None:
         return self.snapshot.at
-
-    @cached_property
-    def grid_segments(self) -> SegmentIndex:
-        return SegmentIndex(self.snapshot.grid_geom, self.max_lat)
-
-    @cached_property
-    def district_segments(self) -> SegmentIndex:
-        return SegmentIndex(self.snapshot.district_geom, self.max_lat)
 
     # -- the lookup table ------------------------------------------------------------
 
@@ -137,7 +131,6 @@ class Assigner:
                     snap.station_radius_m,
                     self.snap_tolerance_m,
                 )
-                _ = self.grid_segments, self.district_segments
             return self._table
 
     # -- the rules ---------------------------------------------------------------------

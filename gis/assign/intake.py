@@ -41,6 +41,8 @@ def normalize_points(
     problems = np.full(len(x), None, dtype=object)
 
     def refuse(mask: NDArray[np.bool_], field: str, message: str) -> None:
+        if not mask.any():
+            return
         for i in np.flatnonzero(mask & (problems == None)):  # noqa: E711 (element-wise)
             problems[i] = _problem(field, message.format(lon=x[i], lat=y[i]))
 

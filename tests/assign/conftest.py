@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -50,3 +51,27 @@ def city_server(city_url: str) -> Iterator[LiveServer]:
 def city_http(city_server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=city_server.base_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def demo_city_url(demo_template: str, fresh_database: Callable[..., str]) -> str:
+    """A private copy of the demo city (pooled connections of the loader closed first, or
+    the template could not be copied)."""
+    gc.collect()
+    return fresh_database(demo_template)
+
+
+@pytest.fixture(scope="session")
+def demo_city_http(demo_city_url: str) -> Iterator[httpx.Client]:
+    server = LiveServer(demo_city_url).start()
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        yield client
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_city_engine(demo_city_url: str) -> Iterator[Engine]:
+    eng = make_engine(demo_city_url, pool_size=2)
+    yield eng
+    invalidate(eng)
+    eng.dispose()
