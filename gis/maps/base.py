@@ -92,7 +92,8 @@ def new_map(
     styles: list[str] | None = None,
 ) -> folium.Map:
     m = folium.Map(
-        location=[36.62, 101.78], zoom_start=12, tiles=None, control_scale=True, max_zoom=20
+        location=[36.62, 101.78], zoom_start=12, tiles=None, control_scale=True, max_zoom=20,
+        prefer_canvas=True,
     )
     # folium links these in order when it renders, after anything added to the header now.
     m.default_js = LEAFLET_JS + [(f"page_js_{i}", src) for i, src in enumerate(scripts or [])]

@@ -85,6 +85,10 @@ TEXT: dict[str, dict[str, str]] = {
         "selected": "已选网格",
         "other_lang": "English",
         "no_basemap": "未配置底图",
+        "status_changed": "调整",
+        "status_new": "新增",
+        "status_retired": "撤销",
+        "status_noded": "共边加点",
     },
     "en": {
         "app": "Grid governance maps",
@@ -164,6 +168,10 @@ TEXT: dict[str, dict[str, str]] = {
         "selected": "Selected grid",
         "other_lang": "中文",
         "no_basemap": "no basemap configured",
+        "status_changed": "changed",
+        "status_new": "new",
+        "status_retired": "retired",
+        "status_noded": "shared edge noded",
     },
 }
 

@@ -280,7 +280,7 @@ def dispatch_page(
         g = inc["grid"]["geometry"]
         xs, ys = _coords(shift_geometry(g, s))
         focus += [[min(ys), min(xs)], [max(ys), max(xs)]]
-    m.fit_bounds(focus, padding=(30, 30))
+    m.fit_bounds(focus, padding_top_left=(380, 30), padding_bottom_right=(30, 30))
     m.get_root().html.add_child(Element(_details_panel(inc, t, personal, lang)))
     m.add_child(Script("wanggeDispatch", {"incident": incident_id, "text": t}))
     return str(m.get_root().render())

@@ -277,6 +277,11 @@ class OfflinePage:
         return self.page
 
     def shot(self, name: str) -> None:
+        """Screenshot once the map has stopped moving and fades have ended."""
+        self.page.wait_for_function(
+            "() => !window.wangge || !window.wangge.map || !window.wangge.map._animatingZoom"
+        )
+        self.page.wait_for_timeout(400)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 

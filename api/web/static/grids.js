@@ -57,7 +57,7 @@ function wanggeGrids(map, cfg) {
       }
       return { radius: 5, color: "#fff", weight: 1, fill: true, fillColor: p.status === "closed" ? "#888" : "#e6550d", fillOpacity: 0.9 };
     } }
-  });
+  }).addTo(map);
   incidents.on("click", function (e) {
     var p = e.layer.properties;
     var rows = p.cluster ? [[T.cluster, p.count], [T.open, p.open_count]]
@@ -67,7 +67,7 @@ function wanggeGrids(map, cfg) {
 
   var overlays = {};
   overlays[T.grid_layer] = grids;
-  overlays[T.communities] = communities;
+  overlays[T.community] = communities;
   overlays[T.incidents] = incidents;
   L.control.layers(null, overlays, { collapsed: false }).addTo(map);
 

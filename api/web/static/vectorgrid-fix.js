@@ -4,6 +4,9 @@
  *    Marking the event as stopped is what it did: the map then skips its own click.
  * 2. Leaflet places events on small circle markers at marker.getLatLng(); VectorGrid's point
  *    symbolizers only know their pixel position in the tile, so give them their latlng first.
+ * 3. Each interactive VectorGrid layer is a canvas that takes every pointer event, so a layer
+ *    on top hides the ones beneath: a click or move that hits none of its features is handed
+ *    to whatever lies under it.
  */
 (function () {
   "use strict";
@@ -24,4 +27,33 @@
     }
     return fire.call(this, layers, e, type);
   };
+
+  function hits(tile, e) {
+    var point = tile._map.mouseEventToLayerPoint(e).subtract(tile.getOffset());
+    for (var id in tile._layers) {
+      var layer = tile._layers[id];
+      if (layer.options.interactive && layer._containsPoint(point)) { return true; }
+    }
+    return false;
+  }
+
+  function passDown(tile, e) {
+    var canvas = tile._container, before = canvas.style.pointerEvents;
+    canvas.style.pointerEvents = "none";
+    var below = document.elementFromPoint(e.clientX, e.clientY);
+    canvas.style.pointerEvents = before;
+    if (below && below !== canvas && below.tagName === "CANVAS") {
+      L.DomEvent.fakeStop(e);
+      below.dispatchEvent(new MouseEvent(e.type, e));
+    }
+  }
+
+  ["_onClick", "_onMouseMove"].forEach(function (name) {
+    var own = L.Canvas.Tile.prototype[name];
+    L.Canvas.Tile.prototype[name] = function (e) {
+      if (!this._map || hits(this, e)) { return own.call(this, e); }
+      if (name === "_onMouseMove") { own.call(this, e); }  // lets it end its own hover
+      passDown(this, e);
+    };
+  });
 })();
