@@ -51,8 +51,10 @@ def test_no_server_errors_and_responses_match_schema(
         "--seed",
         "2026",
         "--no-shrink",
+        # One worker: parallel workers trip a CPython 3.11 race in ast.parse
+        # (hypothesis describing lambdas), an error of the fuzzer, not of the app.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "60",
         "--phases",
