@@ -20,7 +20,15 @@ from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
 from gis.errors import NotFound
 from gis.maps import data, pages
-from gis.maps.base import GEOMAN_CSS, GEOMAN_JS, LEAFLET_CSS, LEAFLET_JS, STATIC, Chrome
+from gis.maps.base import (
+    GEOMAN_CSS,
+    GEOMAN_JS,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    STATIC,
+    VECTORGRID_JS,
+    Chrome,
+)
 from gis.maps.i18n import texts
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -189,10 +197,7 @@ def editor(
         t=t,
         lang=lang,
         chrome=_chrome(request, t, t["editor"], lang, None),
-        js=[src for _, src in LEAFLET_JS]
-        + pages.VECTORGRID_JS
-        + GEOMAN_JS
-        + [f"{STATIC}/editor.js"],
+        js=[src for _, src in LEAFLET_JS] + VECTORGRID_JS + GEOMAN_JS + [f"{STATIC}/editor.js"],
         css=[href for _, href in LEAFLET_CSS] + GEOMAN_CSS,
         config={
             "bounds": bounds,

@@ -39,15 +39,17 @@ def tile(
     engine: EngineDep,
     _: Viewer,
     at: datetime | None = None,
+    shift: str | None = None,
 ) -> Response:
     """One tile of ``districts``, ``communities``, ``grids``, ``facilities`` or ``incidents``.
 
     ``at`` answers as of that time (boundaries valid then, incidents received by then).
     Incidents below zoom 13 come as counted cells (``cluster``, ``count``, ``open_count``).
+    ``shift=gcj02`` places features for GCJ-02 basemaps (Amap, Tencent).
     """
     at = as_utc(at)
     with engine.connect() as conn:
-        data = render_tile(conn, layer, z, x, y, at)
+        data = render_tile(conn, layer, z, x, y, at, shift)
     etag = etag_of(data)
     # Past boundaries never change; incidents' statuses do, so they keep the short age.
     past = at is not None and at < datetime.now(UTC) and LAYERS[layer].versioned

@@ -14,7 +14,7 @@ from typing import Any
 import folium
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from gis.coords import from_storage
@@ -62,7 +62,7 @@ window.wangge.layers[{{ this.key|tojson }}] = {{ this.layer.get_name() }};
     )
 
     def __init__(self, key: str, layer: Any) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.key = key
         self.layer = layer
 
@@ -79,7 +79,7 @@ window.wangge.map = {{ this._parent.get_name() }};
     )
 
     def __init__(self, function: str, config: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.function = function
         self.config = config
 
@@ -92,13 +92,17 @@ def new_map(
     styles: list[str] | None = None,
 ) -> folium.Map:
     m = folium.Map(
-        location=[36.62, 101.78], zoom_start=12, tiles=None, control_scale=True, max_zoom=20,
+        location=[36.62, 101.78],
+        zoom_start=12,
+        tiles=None,
+        control_scale=True,
+        max_zoom=20,
         prefer_canvas=True,
     )
     # folium links these in order when it renders, after anything added to the header now.
     m.default_js = LEAFLET_JS + [(f"page_js_{i}", src) for i, src in enumerate(scripts or [])]
     m.default_css = LEAFLET_CSS + [(f"page_css_{i}", h) for i, h in enumerate(styles or [])]
-    root = m.get_root()
+    root = figure(m)
     root.header.add_child(Element(f"<title>{html.escape(chrome.title)}</title>"))
     root.html.add_child(Element(header_html(chrome)))
     if settings.basemap_url:
@@ -117,6 +121,13 @@ def new_map(
         )
         m.fit_bounds([[y0, x0], [y1, x1]])
     return m
+
+
+def figure(m: folium.Map) -> Figure:
+    """The page around the map (folium's root is always a Figure)."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    return root
 
 
 def header_html(c: Chrome) -> str:

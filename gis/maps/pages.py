@@ -19,6 +19,7 @@ from gis.maps.base import (
     Chrome,
     Register,
     Script,
+    figure,
     new_map,
     shift_geojson,
     shift_geometry,
@@ -148,10 +149,10 @@ def coverage_page(
         f'<i class="wg-dot" style="background:{CANTEEN_COLOUR}"></i>{t["canteens"]}',
     ]
     legend = "<br>".join(items)
-    m.get_root().html.add_child(
+    figure(m).html.add_child(
         Element(f'<div class="wg-legend"><b>{t["legend"]}</b><br>{legend}</div>')
     )
-    return str(m.get_root().render())
+    return str(figure(m).render())
 
 
 def grids_page(
@@ -167,7 +168,7 @@ def grids_page(
         "text": {k: v.format(lo=lo, hi=hi) for k, v in t.items()},
     }
     m.add_child(Script("wanggeGrids", config))
-    return str(m.get_root().render())
+    return str(figure(m).render())
 
 
 def dispatch_page(
@@ -251,7 +252,7 @@ def dispatch_page(
             )
             area.add_to(m)
         distance = f"{inc['station_distance_m']:.0f} m" if inc["station_distance_m"] else "?"
-        folium.PolyLine(
+        folium.PolyLine(  # type: ignore[no-untyped-call]
             [[lat, lon], [slat, slon]],
             color=STATION_COLOUR,
             weight=2,
@@ -281,9 +282,9 @@ def dispatch_page(
         xs, ys = _coords(shift_geometry(g, s))
         focus += [[min(ys), min(xs)], [max(ys), max(xs)]]
     m.fit_bounds(focus, padding_top_left=(380, 30), padding_bottom_right=(30, 30))
-    m.get_root().html.add_child(Element(_details_panel(inc, t, personal, lang)))
+    figure(m).html.add_child(Element(_details_panel(inc, t, personal, lang)))
     m.add_child(Script("wanggeDispatch", {"incident": incident_id, "text": t}))
-    return str(m.get_root().render())
+    return str(figure(m).render())
 
 
 def _coords(geometry: dict[str, Any]) -> tuple[list[float], list[float]]:

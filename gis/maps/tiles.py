@@ -12,12 +12,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import Connection, text
 
+from gis.coords import from_storage
 from gis.errors import InvalidInput, NotFound
 
 EXTENT = 4096
 BUFFER = 64
+MARGIN = BUFFER / EXTENT
 MAX_ZOOM = 22
 # Below this zoom incidents are counted per cell instead of sent one by one.
 INCIDENT_POINTS_FROM_ZOOM = 13
@@ -77,8 +80,9 @@ def _boundary_sql(layer: TileLayer, at: bool) -> str:
     )
     return f"""
 WITH b AS (
-  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
+                                   :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom(ST_Transform(ST_Simplify(t.geom, :tol, true), 3857), b.env,
@@ -98,8 +102,9 @@ def _facility_sql(layer: TileLayer, at: bool) -> str:
     )
     return f"""
 WITH b AS (
-  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
+                                   :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
@@ -117,8 +122,9 @@ def _incident_when(at: bool) -> str:
 def _incident_points_sql(layer: TileLayer, at: bool) -> str:
     return f"""
 WITH b AS (
-  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-         ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4490) AS qenv
+  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
+                                   :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
@@ -135,8 +141,8 @@ def _incident_cells_sql(at: bool) -> str:
     # One feature per occupied cell of INCIDENT_CELL_PX tile units, at the cell's mean point.
     return f"""
 WITH b AS (
-  SELECT ST_TileEnvelope(:z, :x, :y) AS env,
-         ST_Transform(ST_TileEnvelope(:z, :x, :y), 4490) AS qenv
+  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy), 4490) AS qenv
 ), p AS (
   SELECT ST_Transform(t.geom, 3857) AS g, t.status FROM incidents t, b
   WHERE t.geom && b.qenv AND {_incident_when(at)}
@@ -186,17 +192,54 @@ def check_tile(layer: str, z: int, x: int, y: int) -> TileLayer:
     return LAYERS[layer]
 
 
+def gcj02_offset_m(z: int, x: int, y: int) -> tuple[float, float]:
+    """Web Mercator offset of GCJ-02 from CGCS2000 at the tile's centre.
+
+    The offset drifts by well under a metre across a city tile, so moving the tile's
+    window by the opposite amount shifts every feature onto Amap/Tencent basemaps.
+    """
+    n = 1 << z
+    mx = (x + 0.5) / n * WORLD_M - WORLD_M / 2
+    my = WORLD_M / 2 - (y + 0.5) / n * WORLD_M
+    lon = np.array([mx / WORLD_M * 360.0])
+    lat = np.degrees(2 * np.arctan(np.exp(np.array([my]) / (WORLD_M / 2) * np.pi)) - np.pi / 2)
+    glon, glat = from_storage(lon, lat, "gcj02")
+    gmx = glon[0] / 360.0 * WORLD_M
+    gmy = np.log(np.tan(np.pi / 4 + np.radians(glat[0]) / 2)) * WORLD_M / (2 * np.pi)
+    return float(mx - gmx), float(my - gmy)
+
+
 def render_tile(
-    conn: Connection, layer: str, z: int, x: int, y: int, at: datetime | None = None
+    conn: Connection,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    at: datetime | None = None,
+    shift: str | None = None,
 ) -> bytes:
-    """The MVT bytes of one tile (empty bytes when the tile holds nothing)."""
+    """The MVT bytes of one tile (empty bytes when the tile holds nothing).
+
+    ``shift="gcj02"`` draws the features where GCJ-02 basemaps (Amap, Tencent) show them.
+    """
     spec = check_tile(layer, z, x, y)
+    if shift not in (None, "", "gcj02"):
+        raise InvalidInput("shift must be gcj02 or empty", field="shift")
+    mdx, mdy = gcj02_offset_m(z, x, y) if shift else (0.0, 0.0)
     points = z >= INCIDENT_POINTS_FROM_ZOOM
     stmt = _STATEMENTS[(spec.name, at is not None, points)]
     # Simplify to about one tile unit, in degrees of longitude (storage is lon/lat).
     tol = 360.0 / (EXTENT * (1 << z)) if z < 18 else 0.0
     cell = WORLD_M / (1 << z) / EXTENT * INCIDENT_CELL_PX
-    params: dict[str, object] = {"z": z, "x": x, "y": y, "tol": tol, "cell": cell}
+    params: dict[str, object] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "tol": tol,
+        "cell": cell,
+        "mdx": mdx,
+        "mdy": mdy,
+    }
     if at is not None:
         params["at"] = at
     data = conn.execute(stmt, params).scalar()

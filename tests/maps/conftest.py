@@ -46,16 +46,8 @@ def build_small_city(url: str) -> None:
     engine = make_engine(url, pool_size=1)
 
     def box(c0: float, r0: float, c1: float, r1: float) -> str:
-        return (
-            "SRID=4490;"
-            + MultiPolygon(
-                [
-                    shapely.box(
-                        LON0 + c0 * STEP, LAT0 + r0 * STEP, LON0 + c1 * STEP, LAT0 + r1 * STEP
-                    )
-                ]
-            ).wkt
-        )
+        cell = shapely.box(LON0 + c0 * STEP, LAT0 + r0 * STEP, LON0 + c1 * STEP, LAT0 + r1 * STEP)
+        return f"SRID=4490;{MultiPolygon([cell]).wkt}"
 
     def point(c: float, r: float) -> str:
         return f"SRID=4490;POINT({LON0 + c * STEP} {LAT0 + r * STEP})"
@@ -208,7 +200,7 @@ class City:
 
 @pytest.fixture(scope="session")
 def small_city_url(fresh_database: Callable[..., str]) -> str:
-    url = fresh_database()
+    url: str = fresh_database()
     migrate.upgrade(url)
     build_small_city(url)
     return url

@@ -64,7 +64,8 @@ def test_editor_splits_a_grid_end_to_end(
     def screen(lon: float, lat: float) -> tuple[float, float]:
         pt = page.evaluate(
             f"""() => {{ const m = window.wangge.map, p = m.latLngToContainerPoint([{lat}, {lon}]);
-            const r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }}"""
+            const r = m.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; }}"""
         )
         return float(pt[0]), float(pt[1])
 

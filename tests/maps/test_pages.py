@@ -71,9 +71,10 @@ def test_coverage_draws_what_the_database_holds(
     p.shot("coverage-zh")
     name = city.scalar("SELECT min(id) FROM facilities WHERE code = 'ST002'")
     p.page.evaluate(
-        f"""() => window.wangge.layers.stations.eachLayer(l => {{
-        if (l.getPopup().getContent().textContent.includes('ST002')) l.fire('click', {{latlng: l.getLatLng()}});
-    }})"""
+        """() => window.wangge.layers.stations.eachLayer(l => {
+        if (l.getPopup().getContent().textContent.includes('ST002'))
+            l.fire('click', {latlng: l.getLatLng()});
+    })"""
     )
     assert name
     popup = p.page.locator(".leaflet-popup-content")

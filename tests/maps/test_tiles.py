@@ -119,3 +119,22 @@ def test_bad_tile_addresses_name_the_field(city: City) -> None:
     assert r.status_code == 422 and r.json()["field"] == "x"
     assert get_tile(city, "grids", 23, 0, 0).json()["field"] == "z"
     assert get_tile(city, "grids", 2, 0, 4).json()["field"] == "y"
+
+
+def test_gcj02_shift_moves_features_by_the_datum_offset(city: City) -> None:
+    from gis.coords import from_storage
+
+    lon, lat = LON0 + 0.5 * STEP, LAT0 + 0.5 * STEP  # station ST001
+    z, x, y = tile_of(lon, lat, 15)
+    plain = decode(get_tile(city, "facilities", z, x, y).content)["facilities"]["features"]
+    moved = decode(get_tile(city, "facilities", z, x, y, shift="gcj02").content)["facilities"]
+    by_code = {f["properties"]["code"]: f for f in moved["features"]}
+    p0 = next(f for f in plain if f["properties"]["code"] == "ST001")["geometry"]["coordinates"]
+    p1 = by_code["ST001"]["geometry"]["coordinates"]
+    glon, _ = from_storage([lon], [lat], "gcj02")
+    units_per_degree = 4096 * (1 << z) / 360.0
+    expected_dx = (glon[0] - lon) * units_per_degree
+    assert abs(expected_dx) > 20  # GCJ-02 is hundreds of metres off here
+    assert abs((p1[0] - p0[0]) - expected_dx) <= 2
+    assert p1[1] != p0[1]
+    assert get_tile(city, "grids", z, x, y, shift="bd09").json()["field"] == "shift"
