@@ -12,6 +12,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
+from starlette.types import ASGIApp
 
 import api.routers
 from api import errors
@@ -47,8 +48,15 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
-    # Added last, so outermost: limits and security headers apply to every response.
-    app.add_middleware(GuardMiddleware, settings=settings, factory=app.state.sessionmaker)
+    # Outside even Starlette's server-error layer, so limits, security headers and the
+    # audit apply to every response, a 500 included.
+    build_stack = app.build_middleware_stack
+    factory = app.state.sessionmaker
+
+    def guarded_stack() -> ASGIApp:
+        return GuardMiddleware(build_stack(), settings=settings, factory=factory)
+
+    app.build_middleware_stack = guarded_stack  # type: ignore[method-assign]
     # Each module in api/routers with a ``router`` is mounted; modules own their prefixes.
     for info in sorted(pkgutil.iter_modules(api.routers.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"api.routers.{info.name}")
