@@ -240,7 +240,12 @@ def _who(session: Session, authorization: str) -> tuple[Principal, dict[str, Any
         return Principal(role="unknown", name="unknown token"), {"token": "unknown"}
     state = "revoked" if token.revoked_at is not None else "live"
     return (
-        Principal(role=token.role, name=token.name, token_id=token.id, district_code=None),
+        Principal(
+            role=token.role,
+            name=token.name,
+            token_id=token.id,
+            district_code=token.district_code,
+        ),
         {"token": state},
     )
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import routing
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -135,6 +136,12 @@ def test_static_files_never_leave_their_folder(live_server: LiveServer, database
     app = create_app(Settings(database_url=database_url), url=database_url)
     mounts = [r.path for r in app.routes if isinstance(r, Mount) and isinstance(r.app, StaticFiles)]
     assert "/vendor" in mounts
+    # Routes that serve files by name (e.g. the map pages' own scripts) get the same attacks.
+    mounts += [
+        (context.path or "").split("/{")[0]
+        for context in routing.iter_route_contexts(app.routes)
+        if "/static/{" in (context.path or "")
+    ]
     status, body = raw_get(live_server, "/vendor/leaflet/dist/leaflet.css")
     assert status == 200 and b".leaflet" in body
     for mount in mounts:

@@ -228,3 +228,18 @@ def test_masks() -> None:
     assert not privacy.reveals_personal_data("admin", public=True)
     assert privacy.reveals_personal_data("admin", public=True, export=True)
     assert not privacy.reveals_personal_data("planner", export=True)
+
+
+def test_audit_time_line_shows_incident_events(city: City) -> None:
+    with city.client("admin") as client:
+        page = client.get(
+            "/api/v1/audit",
+            params={"action": "incident.event", "since": "2000-01-01T00:00:00Z", "limit": 5},
+        )
+    assert page.status_code == 200
+    entries = page.json()["entries"]
+    assert entries and all(e["source"] == "incident_events" for e in entries)
+    assert entries[0]["resource"].startswith("incidents/")
+    assert entries[0]["detail"]["kind"] in ("received", "transition", "reassigned")
+    stamps = [e["at"] for e in entries]
+    assert stamps == sorted(stamps, reverse=True)
