@@ -18,7 +18,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 from shapely import STRtree
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from gis.assign import rules
 from gis.assign.lookup import MIXED, CellTable, Layer, build_table
@@ -105,9 +105,13 @@ class Assigner:
 
     @classmethod
     def load(
-        cls, engine: Engine, at: datetime | None = None, settings: Settings | None = None
+        cls,
+        engine: Engine | Connection,
+        at: datetime | None = None,
+        settings: Settings | None = None,
     ) -> Assigner:
-        """Read the layers valid at ``at`` (now when None) and index them."""
+        """Read the layers valid at ``at`` (now when None) and index them; a Connection reads
+        inside its transaction (e.g. boundaries written but not yet committed)."""
         return cls(load_snapshot(engine, at), settings)
 
     @property

@@ -64,6 +64,14 @@ class CellTable:
     stations: NDArray[np.int32]  # (cells, K) stations that may cover the cell, -1 padded
 
 
+def _unique_pairs(
+    cell: NDArray[np.int64], owner: NDArray[np.int64], n_owners: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct (cell, owner) pairs sorted by cell then owner (one int64 key each)."""
+    key = np.unique(cell.astype(np.int64) * max(n_owners, 1) + owner)
+    return key // max(n_owners, 1), key % max(n_owners, 1)
+
+
 def _touched(r: Raster, geoms: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(cell, geometry) pairs where a boundary segment of the geometry touches the cell
     (exact test in cell units)."""
@@ -97,8 +105,7 @@ def _touched(r: Raster, geoms: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray
             ok &= ~((s > 0).all(axis=0) | (s < 0).all(axis=0))
             cells.append((j[ok] * r.nx + i[ok]).astype(np.int64))
             owners.append(seg_owner[ok])
-    pairs = np.unique(np.stack([np.concatenate(cells), np.concatenate(owners)]), axis=1)
-    return pairs[0], pairs[1]
+    return _unique_pairs(np.concatenate(cells), np.concatenate(owners), len(geoms))
 
 
 @dataclass
@@ -148,9 +155,9 @@ def _layer(r: Raster, tree: STRtree, geoms: NDArray[Any]) -> Layer:
     ci, gi = tree.query(centre_points, predicate="intersects") if len(tree) else ([], [])
     cell = np.concatenate([touch_cell, mixed[np.asarray(ci, dtype=np.int64)]])
     owner = np.concatenate([touch_owner, np.asarray(gi, dtype=np.int64)])
-    pairs = np.unique(np.stack([cell, owner]), axis=1)
-    bounds = np.searchsorted(pairs[0], np.append(mixed, np.iinfo(np.int64).max))
-    return Layer(label=label, mixed=mixed, start=bounds.astype(np.int64), candidate=pairs[1])
+    cell, owner = _unique_pairs(cell, owner, len(geoms))
+    bounds = np.searchsorted(cell, np.append(mixed, np.iinfo(np.int64).max))
+    return Layer(label=label, mixed=mixed, start=bounds.astype(np.int64), candidate=owner)
 
 
 def _stations(

@@ -9,6 +9,8 @@ id (so ties go to the oldest).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,9 +99,19 @@ def version_at(conn: Connection, at: datetime | None) -> int | None:
     return int(value) if value is not None else None
 
 
-def load_snapshot(engine: Engine, at: datetime | None = None) -> Snapshot:
-    """Read every layer valid at ``at`` (current when None) in one repeatable-read view."""
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+@contextmanager
+def _reading(bind: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind  # inside the caller's transaction: it sees what that transaction wrote
+    else:
+        with bind.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            yield conn
+
+
+def load_snapshot(bind: Engine | Connection, at: datetime | None = None) -> Snapshot:
+    """Read every layer valid at ``at`` (current when None) in one consistent view: a
+    repeatable-read connection of an engine, or the given connection's transaction."""
+    with _reading(bind) as conn:
         valid = _valid(at)
         grids = _rows(
             conn,

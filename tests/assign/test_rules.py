@@ -173,3 +173,11 @@ def test_at_before_any_boundary_has_no_units(city_engine: Engine) -> None:
     a = Assigner.load(city_engine, at=datetime(2025, 1, 1, tzinfo=UTC)).locate(101.71, 36.57)
     assert a.match == "outside" and a.grid is None and a.district is None
     assert a.boundary_version_id is None
+
+
+def test_load_inside_an_open_transaction(city_engine: Engine) -> None:
+    with city_engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("UPDATE facilities SET service_radius_m = 12000 WHERE code = 'ES-S3'")
+        a = Assigner.load(conn).locate(101.76, 36.555)  # sees the uncommitted radius
+        assert a.station is not None and a.station.code == "ES-S3" and a.station.within_radius
+        conn.rollback()
