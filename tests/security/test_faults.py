@@ -86,7 +86,7 @@ def healthy(client: httpx.Client) -> bool:
 
 def test_outage_answers_503_and_recovers_by_itself(fault_city: FaultCity) -> None:
     admin = bearer(fault_city.tokens["admin"])
-    reads = ["/api/v1/tokens", "/api/v1/audit"]
+    reads = ["/api/v1/tokens", "/api/v1/audit", "/api/v1/districts", "/api/v1/incidents"]
     with fault_city.client() as client:
         assert client.get("/health").json()["database"] == "reachable"
         for path in reads:
