@@ -48,7 +48,8 @@ class PersonalData:
             setattr(state, STATE_KEY, noted)
         noted["count"] += 1
         if ref is not None and len(noted["refs"]) < 100:
-            noted["refs"].append(ref)
+            # The refs go into a JSONB column: keep them plain.
+            noted["refs"].append(ref if isinstance(ref, int | str) else str(ref))
 
 
 IncludePersonal = Annotated[
