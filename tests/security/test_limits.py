@@ -150,3 +150,25 @@ def test_static_files_never_leave_their_folder(live_server: LiveServer, database
                 status, body = raw_get(live_server, mount + depth + attack)
                 assert 400 <= status < 500, (mount + depth + attack, status)
                 assert b"[project]" not in body and b"root:" not in body
+
+
+def test_page_size_and_vertex_limits() -> None:
+    import shapely
+
+    from gis.errors import InvalidInput
+    from gis.limits import check_vertices, page_size
+
+    settings = Settings(max_page_size=50, max_vertices=100)
+    assert page_size(None, settings) == 50
+    assert page_size(20, settings) == 20
+    for bad in (0, -1, 51):
+        with pytest.raises(InvalidInput) as refused:
+            page_size(bad, settings)
+        assert refused.value.field == "limit"
+    small = shapely.Point(101.78, 36.62).buffer(0.01, quad_segs=8)  # 33 vertices
+    assert check_vertices(small, settings) == 33
+    big = shapely.Point(101.78, 36.62).buffer(0.01, quad_segs=64)
+    with pytest.raises(InvalidInput) as refused:
+        check_vertices(big, settings, field="outline")
+    assert refused.value.field == "outline" and refused.value.detail["max_vertices"] == 100
+    assert check_vertices(shapely.points([[0, 0]] * 3), settings) == 3
