@@ -70,8 +70,12 @@ def entries(
     since: datetime | None = None,
     limit: int = 100,
     include_domain_logs: bool = True,
+    district_code: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The newest ``limit`` rows, newest first, from the audit log and the domain logs."""
+    """The newest ``limit`` rows, newest first, from the audit log and the domain logs.
+
+    ``district_code`` keeps only that district's rows (a district-scoped reader).
+    """
     if limit < 1:
         raise InvalidInput("limit must be at least 1", field="limit")
     audit = select(
@@ -136,5 +140,7 @@ def entries(
         query = query.where(union.c.action == action)
     if since is not None:
         query = query.where(union.c.at >= since)
+    if district_code is not None:
+        query = query.where(union.c.district_code == district_code)
     query = query.order_by(union.c.at.desc(), union.c.id.desc()).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]

@@ -56,5 +56,11 @@ def audit_log(
     since: Annotated[datetime | None, Query(description="Only entries at or after.")] = None,
     limit: Annotated[int, Query(ge=1, description="At most max_page_size.")] = 100,
 ) -> AuditPage:
-    rows = audit.entries(session, action=action, since=since, limit=page_size(limit, settings))
+    rows = audit.entries(
+        session,
+        action=action,
+        since=since,
+        limit=page_size(limit, settings),
+        district_code=principal.district_code,  # a district-scoped admin sees its district
+    )
     return AuditPage(entries=[AuditRow(**r) for r in rows], count=len(rows))

@@ -107,3 +107,21 @@ def test_audit_limit_is_checked(http: httpx.Client, tokens: dict[str, str], limi
     response = http.get("/api/v1/audit", params={"limit": limit}, headers=bearer(tokens["admin"]))
     assert response.status_code == 422
     assert response.json()["field"] == "limit"
+
+
+def test_district_scoped_tokens(http: httpx.Client, engine: Engine, tokens: dict[str, str]) -> None:
+    from api.auth import Principal
+    from gis.db import session_scope
+    from gis.tokens import create_token
+
+    scoped = Principal(role="dispatcher", name="desk", token_id=1, district_code="630103")
+    assert scoped.covers("630103") and not scoped.covers("630104")
+    assert Principal(role="admin", name="city").covers("630104")
+    with session_scope(engine) as session:
+        plain, _ = create_token(session, "admin", "chengzhong admin", "630103")
+    # Its own write attempt is on record under its district; the city-wide log is not its to read.
+    http.post("/api/v1/tokens", json={}, headers=bearer(plain))
+    mine = http.get("/api/v1/audit", headers=bearer(plain)).json()["entries"]
+    assert mine and {e["district_code"] for e in mine} == {"630103"}
+    everyone = http.get("/api/v1/audit", headers=bearer(tokens["admin"])).json()["entries"]
+    assert any(e["district_code"] != "630103" for e in everyone)
