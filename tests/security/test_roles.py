@@ -125,3 +125,32 @@ def test_district_scoped_tokens(http: httpx.Client, engine: Engine, tokens: dict
     assert mine and {e["district_code"] for e in mine} == {"630103"}
     everyone = http.get("/api/v1/audit", headers=bearer(tokens["admin"])).json()["entries"]
     assert any(e["district_code"] != "630103" for e in everyone)
+
+
+# Routes meant for everyone: liveness, the API docs, page assets and the public Open311 feed.
+PUBLIC_PREFIXES = ("/health", "/docs", "/maps/static/", "/open311/")
+
+
+def test_reads_without_anonymous_access(database_url: str) -> None:
+    from api.app import create_app
+    from gis.settings import Settings
+    from tests.conftest import LiveServer
+    from tests.security.conftest import api_routes, fill_path, required_role
+
+    settings = Settings(database_url=database_url, anonymous_read=False)
+    reads = [
+        (path, required_role(dependant))
+        for path, methods, dependant in api_routes(create_app(settings, url=database_url))
+        if "GET" in methods
+    ]
+    assert [p for p, role in reads if role is None and not p.startswith(PUBLIC_PREFIXES)] == []
+    server = LiveServer(database_url, settings).start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            for path, role in reads:
+                if role is None:
+                    continue
+                response = client.get(fill_path(path))
+                assert response.status_code == 401, (path, response.text[:200])
+    finally:
+        server.stop()
