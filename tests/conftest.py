@@ -50,6 +50,14 @@ def server_url() -> Iterator[str]:
 
 def create_database(server: str, name: str, template: str | None = None) -> str:
     with psycopg.connect(libpq_url(server), autocommit=True) as conn:
+        if template:
+            # A template must have no sessions; pooled connections left by a loader would
+            # otherwise make the copy fail ("source database is being accessed").
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (template,),
+            )
         tmpl = f' TEMPLATE "{template}"' if template else ""
         conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
     url = server.rsplit("/", 1)[0] + f"/{name}"
