@@ -56,7 +56,10 @@ def render(fmt: str, root: str, item: str, body: Any, status: int = 200) -> Resp
     if fmt == "json":
         return JSONResponse(body, status_code=status)
     top = ET.Element(root)
-    for entry in body if isinstance(body, list) else [body]:
+    if isinstance(body, dict):  # one document, e.g. <service_definition>
+        for key, value in body.items():
+            _element(top, key, value)
+    for entry in body if isinstance(body, list) else []:
         node = ET.SubElement(top, item)
         for key, value in entry.items():
             _element(node, key, value)
@@ -104,20 +107,6 @@ def discovery(fmt: str, request: Request) -> Response:
         "contact": "12345 hotline command centre",
         "key_service": "a dispatcher's API token from an administrator (wangge token create)",
     }
-    if fmt == "xml":
-        top = ET.Element("discovery")
-        for key, text in head.items():
-            ET.SubElement(top, key).text = text
-        node = ET.SubElement(ET.SubElement(top, "endpoints"), "endpoint")
-        for key, value in endpoint.items():
-            if key == "formats":
-                formats = ET.SubElement(node, "formats")
-                for f in value:
-                    ET.SubElement(formats, "format").text = f
-            else:
-                ET.SubElement(node, key).text = value
-        xml = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8")
-        return Response(xml, media_type=MEDIA["xml"])
     return answer(fmt, "discovery", "discovery", lambda: {**head, "endpoints": [endpoint]})
 
 
@@ -139,8 +128,6 @@ def service_definition(code: str, fmt: str, request: Request) -> Response:
                 raise Open311Error(404, f"service_code {code} not found")
             return {"service_code": code, "attributes": []}
 
-    if fmt == "xml":
-        return answer(fmt, "service_definitions", "service_definition", lambda: [make()])
     return answer(fmt, "service_definition", "service_definition", make)
 
 

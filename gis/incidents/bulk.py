@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from psycopg import Connection
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner, AssignmentColumns, current_assigner
@@ -266,7 +267,9 @@ def ingest_frame(
     progress("check", 1.0)
     bad = bad + broken
     if good.height:
-        assigner = assigner or current_assigner(session.get_bind())  # type: ignore[arg-type]
+        if assigner is None:
+            bind = session.get_bind()
+            assigner = current_assigner(bind if isinstance(bind, Engine) else bind.engine)
         lon, lat, suspect = _storage_points(good)
         cols = assigner.locate_many(np.where(suspect, 0.0, lon), np.where(suspect, 0.0, lat))
         progress("assign", 1.0)

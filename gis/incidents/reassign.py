@@ -94,14 +94,31 @@ def reassign_open(
         where.append("ST_Intersects(geom, ST_GeomFromWKB(:area, 4490))")
         params["area"] = area.wkb
     rows = session.execute(
-        text(f"SELECT id, ST_X(geom), ST_Y(geom) FROM incidents WHERE {' AND '.join(where)}"),
+        text(
+            "SELECT id, ST_X(geom), ST_Y(geom), match, grid_code, station_id, party_branch_id"
+            f" FROM incidents WHERE {' AND '.join(where)}"
+        ),
         params,
     ).all()
     if not rows:
         return 0
-    arr = np.asarray(rows, dtype=np.float64)
-    cols = assigner.locate_many(arr[:, 1].copy(), arr[:, 2].copy())
-    frame = _frame(arr[:, 0].astype(np.int64), cols)
+    found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    lon = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    lat = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+    cols = assigner.locate_many(lon, lat)
+    # Only what moved is sent back (community, street and district follow the grid).
+    old = [np.array([r[k] for r in rows], dtype=object) for k in (3, 4)]
+    old_station = np.fromiter((r[5] or -1 for r in rows), dtype=np.int64, count=len(rows))
+    old_branch = np.fromiter((r[6] or -1 for r in rows), dtype=np.int64, count=len(rows))
+    moved = (
+        (old[0] != cols.match)
+        | (old[1] != cols.grid_code)
+        | (old_station != np.asarray(cols.station_id))
+        | (old_branch != np.asarray(cols.party_branch_id))
+    )
+    if not moved.any():
+        return 0
+    frame = _frame(found, cols).filter(pl.Series(moved))
     conn: Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
     with conn.cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS reassign_stage ({_STAGE}) ON COMMIT DROP")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ def city(demo_copy: Callable[[], str]) -> Iterator[City]:
     from gis.models import ROLES
     from gis.tokens import create_token
 
+    gc.collect()  # the demo loader's pooled connections must be gone to copy the template
     url = demo_copy()
     engine = make_engine(url, pool_size=2)
     plain: dict[str, str] = {}

@@ -54,6 +54,7 @@ def test_round_trip_through_the_georeport_client(city: City, city_http: httpx.Cl
     xml_client = GeoReport(city.server.base_url + ROOT, output_format="xml")
     assert {s["service_code"] for s in xml_client.get_service_list()} == codes
     assert xml_client.get_service_request(new_id)["service_code"] == "noise"
+    assert xml_client.get_service_definition("noise")["service_code"] == "noise"
 
 
 def test_extended_attributes_carry_the_units(city: City, city_http: httpx.Client) -> None:
