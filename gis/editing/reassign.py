@@ -22,10 +22,15 @@ from gis.assign.snapshot import Snapshot, load_snapshot
 from gis.incidents import reassign_open
 from gis.settings import Settings
 
-# Snapped or unassigned incidents this close (degrees, ~1 km) to the edited grids are
-# checked again; the assigner keeps the units within MARGIN_DEG (> NEAR_DEG + snap).
-NEAR_DEG = 0.01
-MARGIN_DEG = 0.03
+# Metres per degree of longitude at 60° latitude: converting metres to degrees with it
+# over-reaches everywhere south of 60° (all of China but the far north of Heilongjiang).
+M_PER_DEG_MIN = 55_000.0
+
+
+def near_deg(settings: Settings) -> float:
+    """How far (degrees) from the edited grids snapped or unassigned incidents are checked:
+    twice the snap tolerance, at least ~100 m."""
+    return max(0.002, 2 * settings.snap_tolerance_m / M_PER_DEG_MIN)
 
 
 class _ThisTransaction:
@@ -90,7 +95,9 @@ def affected_box(session: Session, codes: list[str]) -> BaseGeometry | None:
     return None if wkb is None else shapely.from_wkb(bytes(wkb))
 
 
-def incidents_to_check(session: Session, codes: list[str], box: BaseGeometry) -> list[int]:
+def incidents_to_check(
+    session: Session, codes: list[str], box: BaseGeometry, near: float
+) -> list[int]:
     """Open incidents of the affected grids, and snapped or unassigned ones near them."""
     return [
         int(i)
@@ -101,7 +108,7 @@ def incidents_to_check(session: Session, codes: list[str], box: BaseGeometry) ->
                 " AND match IN ('snapped', 'outside')"
                 " AND geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near)"
             ),
-            {"codes": codes, "box": shapely.to_wkb(box), "near": NEAR_DEG},
+            {"codes": codes, "box": shapely.to_wkb(box), "near": near},
         ).scalars()
     ]
 
@@ -112,10 +119,11 @@ def reassign(
     box = affected_box(session, codes) if codes else None
     if box is None:
         return 0
-    ids = incidents_to_check(session, codes, box)
+    near = near_deg(settings)
+    ids = incidents_to_check(session, codes, box, near)
     if not ids:
         return 0
-    # Every point checked lies within NEAR_DEG of the box; units within the snap
-    # tolerance of them lie within MARGIN_DEG.
-    assigner = assigner_in(session, settings, shapely.buffer(box, MARGIN_DEG))
+    # Every point checked lies within ``near`` of the box, so every unit that can answer
+    # for one (within the snap tolerance of it) lies within 2 * near.
+    assigner = assigner_in(session, settings, shapely.buffer(box, 2 * near))
     return reassign_open(session, assigner, ids, actor=actor, reason=reason)
