@@ -48,7 +48,8 @@ WITH ins AS (
                          district_code, street_code, community_code, grid_code)
   SELECT s.external_id, s.channel, s.category_code, s.description, s.pt, s.crs,
          s.received_at, 'received', false,
-         CASE WHEN g.code IS NULL THEN 'outside' ELSE 'inside' END, 0, g.district_code, g.street_code, g.community_code, g.code
+         CASE WHEN g.code IS NULL THEN 'outside' ELSE 'inside' END, 0,
+         g.district_code, g.street_code, g.community_code, g.code
   FROM peer_stage s
   LEFT JOIN LATERAL (
     SELECT code, community_code, street_code, district_code FROM grids
