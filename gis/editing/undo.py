@@ -63,7 +63,9 @@ def plan_undo(session: Session, version: int) -> Plan:
     moves = detail.get("place_moves") or {}
     if moves:
         plan.place_moves = {**moves, "from": moves["to"], "to": moves["from"]}
-    plan.affected = sorted(set(plan.close_grids) | {r["code"] for r in plan.open_grids})
+    # Grids the edit only noded (one more shared vertex) keep their shape: no incident moves.
+    noded = set(detail.get("noded", []))
+    plan.affected = sorted((set(plan.close_grids) | {r["code"] for r in plan.open_grids}) - noded)
     plan.summary = {
         "undoes": version,
         "retired": sorted(set(plan.close_grids) - {r["code"] for r in plan.open_grids}),
