@@ -127,11 +127,11 @@ def coverage_page(
         shift_geojson(data.uncovered(conn, data.STATION, at), s),
         name=t["uncovered"],
         style_function=lambda _: {
+            # Outline only: a fill would change the class colours beneath.
             "color": "#cb181d",
-            "weight": 1,
-            "dashArray": "4 4",
-            "fillColor": "#cb181d",
-            "fillOpacity": 0.25,
+            "weight": 2,
+            "dashArray": "5 4",
+            "fill": False,
         },
         interactive=False,
     )
@@ -143,8 +143,9 @@ def coverage_page(
     folium.LayerControl(collapsed=False).add_to(m)
     swatch = '<i style="background:{}"></i>{}'
     items = [swatch.format(CLASS_COLOURS[c], f"{t['community_class']} {c}") for c in "ABCD"]
+    items.append(swatch.format(CLASS_COLOURS["?"], t["unclassified"]))
     items += [
-        swatch.format("#cb181d", t["uncovered"]),
+        f'<i class="wg-dashed"></i>{t["uncovered"]}',
         f'<i class="wg-dot" style="background:{STATION_COLOUR}"></i>{t["stations"]}',
         f'<i class="wg-dot" style="background:{CANTEEN_COLOUR}"></i>{t["canteens"]}',
     ]

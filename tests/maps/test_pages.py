@@ -158,3 +158,64 @@ def test_missing_incident_and_bad_language_are_named(city: City) -> None:
     assert r.status_code == 404 and r.json()["field"] == "incident_id"
     r = httpx.get(f"{city.base_url}/maps/coverage", params={"lang": "fr"})
     assert r.status_code == 422 and r.json()["field"] == "lang"
+
+
+def test_api_docs_load_offline(city: City, offline: Callable[..., OfflinePage]) -> None:
+    p = offline()
+    page = p.goto("/docs")
+    page.locator(".swagger-ui .info").wait_for()
+    assert p.outside == [] and p.errors == []
+
+
+def test_time_travel_reaches_the_data(city: City, offline: Callable[..., OfflinePage]) -> None:
+    """``at=`` before the city existed: the pages draw nothing, and tiles are asked for then."""
+    p = offline()
+    p.goto("/maps/coverage?at=2001-01-01T00:00:00Z")
+    p.page.wait_for_function("() => window.wangge && window.wangge.layers.canteens")
+    assert count(p, "communities") == 0 and count(p, "stations") == 0
+    assert "2001-01-01" in p.page.inner_text(".wg-header")
+    requested: list[str] = []
+    p.page.on("request", lambda r: requested.append(r.url))
+    p.goto("/maps/grids?at=2001-01-01T00:00:00Z")
+    p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.grids")
+    tiles = [u for u in requested if "/tiles/grids/" in u]
+    assert tiles and all("at=2001-01-01" in u for u in tiles)
+    assert tile_ids(p, "grids") == set()
+    assert p.outside == [] and p.errors == []
+
+
+def test_demo_city_coverage_draws_every_unit(
+    demo_server: object, demo_engine: object, offline: Callable[..., OfflinePage]
+) -> None:
+    from sqlalchemy import Engine, text
+
+    from tests.conftest import LiveServer
+
+    assert isinstance(demo_server, LiveServer) and isinstance(demo_engine, Engine)
+    p = offline()
+    p.base_url = demo_server.base_url
+    p.goto("/maps/coverage")
+    p.page.wait_for_function("() => window.wangge && window.wangge.layers.canteens")
+    with demo_engine.connect() as conn:
+
+        def n(sql: str) -> int:
+            return int(conn.execute(text(sql)).scalar_one())
+
+        communities = n("SELECT count(*) FROM communities WHERE valid_to IS NULL")
+        stations = n(
+            "SELECT count(*) FROM facilities WHERE type = 'enforcement_station'"
+            " AND active AND retired_at IS NULL"
+        )
+        canteens = n(
+            "SELECT count(*) FROM facilities WHERE type = 'elderly_canteen'"
+            " AND active AND retired_at IS NULL"
+        )
+    assert communities > 100 and stations > 10
+    assert count(p, "communities") == communities
+    assert count(p, "stations") == stations and count(p, "canteens") == canteens
+    p.shot("coverage-demo")
+    p.goto("/maps/grids")
+    p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.grids")
+    assert len(tile_ids(p, "grids")) > 0
+    p.shot("grids-demo")
+    assert p.outside == [] and p.errors == []
