@@ -255,8 +255,44 @@ def commit_edit(engine: Engine, req: EditRequest, actor: str, settings: Settings
     return result
 
 
+def _after_features(session: Session, plan: Plan) -> list[dict[str, Any]]:
+    """The grids an edit would open, as GeoJSON features (copies read from their rows)."""
+    features = [
+        {
+            "type": "Feature",
+            "id": r["code"],
+            "properties": {
+                "code": r["code"],
+                "households": r["households"],
+                "residents": r["residents"],
+            },
+            "geometry": shapely.geometry.mapping(r["geom"]),
+        }
+        for r in plan.open_grids
+        if "copy_of" not in r
+    ]
+    copies = [r["copy_of"] for r in plan.open_grids if "copy_of" in r]
+    rows = session.execute(
+        text(
+            "SELECT code, households, residents, ST_AsGeoJSON(geom, 9) AS g FROM grids"
+            " WHERE id = ANY(:ids) ORDER BY code"
+        ),
+        {"ids": copies},
+    ).all()
+    features += [
+        {
+            "type": "Feature",
+            "id": r.code,
+            "properties": {"code": r.code, "households": r.households, "residents": r.residents},
+            "geometry": json.loads(r.g),
+        }
+        for r in rows
+    ]
+    return features
+
+
 def preview_edit(session: Session, req: EditRequest, settings: Settings) -> dict[str, Any]:
-    """Validation and impact of an edit, written nowhere."""
+    """Validation and impact of an edit, written nowhere; ``base_version`` to commit it on."""
     base = latest_version(session)
     plan = plan_edit(session, req, settings)
     return {
@@ -265,20 +301,5 @@ def preview_edit(session: Session, req: EditRequest, settings: Settings) -> dict
         "valid": True,
         **plan.summary,
         **plan.report,
-        "after": {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "id": r["code"],
-                    "properties": {
-                        "code": r["code"],
-                        "households": r.get("households"),
-                        "residents": r.get("residents"),
-                    },
-                    "geometry": shapely.geometry.mapping(r["geom"]) if "geom" in r else None,
-                }
-                for r in plan.open_grids
-            ],
-        },
+        "after": {"type": "FeatureCollection", "features": _after_features(session, plan)},
     }

@@ -39,7 +39,7 @@ def affected_codes(outcome: Outcome) -> list[str]:
     return sorted((set(outcome.after) | set(outcome.retired)) - set(outcome.noded))
 
 
-def _buildings(outcome: Outcome) -> Points:
+def buildings_of(outcome: Outcome) -> Points:
     parts = [outcome.state.buildings] + ([outcome.target.buildings] if outcome.target else [])
     ids = np.concatenate([p.ids for p in parts])
     _, first = np.unique(ids, return_index=True)  # a building on the shared edge is loaded twice
@@ -143,7 +143,7 @@ def branch_moves(session: Session, outcome: Outcome) -> list[dict[str, Any]]:
 
 def impact(session: Session, outcome: Outcome, settings: Settings) -> dict[str, Any]:
     before, after = outlines_before(outcome), outlines_after(outcome)
-    buildings = _buildings(outcome)
+    buildings = buildings_of(outcome)
     counts_before = grid_counts(buildings, before)
     counts_after = grid_counts(buildings, after)
     kinds = {

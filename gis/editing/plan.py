@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from gis.editing import operations as ops
 from gis.editing.impact import (
-    _buildings,
     affected_codes,
     branch_moves,
+    buildings_of,
     grid_counts,
     impact,
     outlines_after,
@@ -154,7 +154,7 @@ def plan_from_outcome(
     report: dict[str, Any] = {"validation": validate(outcome, settings)}
     if with_impact:  # a commit re-assigns incidents itself; only a preview reports them
         report["impact"] = impact(session, outcome, settings)
-    counts = grid_counts(_buildings(outcome), outlines_after(outcome))
+    counts = grid_counts(buildings_of(outcome), outlines_after(outcome))
     plan = Plan(
         operation=outcome.operation,
         district_code=outcome.state.community.attrs["district_code"],
@@ -171,7 +171,7 @@ def plan_from_outcome(
         report=report,
     )
     if outcome.target is not None:
-        before = grid_counts(_buildings(outcome), outlines_before(outcome))
+        before = grid_counts(buildings_of(outcome), outlines_before(outcome))
         moved_h, moved_r = before[outcome.retired[0]]
         outlines = community_outlines(outcome)
         for state, sign in ((outcome.state, -1), (outcome.target, 1)):

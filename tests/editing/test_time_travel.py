@@ -93,6 +93,10 @@ def test_at_answers_before_and_after_a_commit_and_undo(city_api: Api, city: Engi
         "reason": "undo",
         "base_version": done.json()["version"],
     }
+    preview = api.http.post("/api/v1/edits/preview", json=undo, headers=planner).json()
+    restored = {f["id"]: f for f in preview["after"]["features"]}
+    assert preview["restored"] == sorted(restored) and preview["retired"] == [NEW]
+    assert min(p[0] for p in restored[G1]["geometry"]["coordinates"][0][0]) == 101.70
     undone = api.http.post("/api/v1/edits", json=undo, headers=planner)
     assert undone.status_code == 201, undone.text
     assert locate() == G1 and locate(after) == NEW and locate(before) == G1
