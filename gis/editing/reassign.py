@@ -8,13 +8,11 @@ written (a separate connection would still see the old boundaries).
 from __future__ import annotations
 
 from dataclasses import replace
-from types import TracebackType
-from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
@@ -31,27 +29,6 @@ def near_deg(settings: Settings) -> float:
     """How far (degrees) from the edited grids snapped or unassigned incidents are checked:
     twice the snap tolerance, at least ~100 m."""
     return max(0.002, 2 * settings.snap_tolerance_m / M_PER_DEG_MIN)
-
-
-class _ThisTransaction:
-    """Engine-shaped view of one open connection, as ``load_snapshot`` reads through it."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def connect(self) -> _ThisTransaction:
-        return self
-
-    def execution_options(self, **_: Any) -> _ThisTransaction:
-        return self  # the transaction is already open; its isolation stays as it is
-
-    def __enter__(self) -> Connection:
-        return self.conn
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        return None  # the session owns the connection
 
 
 def _near(snap: Snapshot, box: BaseGeometry) -> Snapshot:
@@ -79,7 +56,8 @@ def _near(snap: Snapshot, box: BaseGeometry) -> Snapshot:
 
 def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
     """An assigner over the boundaries as this transaction sees them (near ``box``)."""
-    snap = load_snapshot(_ThisTransaction(session.connection()))  # type: ignore[arg-type]
+    # Read through this transaction's own connection: it sees the rows just written.
+    snap = load_snapshot(session.connection())
     return Assigner(snap if box is None else _near(snap, box), settings)
 
 
