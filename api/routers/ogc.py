@@ -16,6 +16,7 @@ from api.auth import Viewer
 from api.deps import EngineDep, SettingsDep
 from gis.errors import InvalidInput
 from gis.maps import ogc
+from gis.maps.cql import parse_filter
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
 
@@ -142,7 +143,7 @@ def items(
         raise InvalidInput(f"limit must be 1..{settings.max_page_size}", field="limit")
     if offset < 0:
         raise InvalidInput("offset must be >= 0", field="offset")
-    where = ogc.parse_filter(c, filter_, filter_lang)
+    where = parse_filter(c, filter_, filter_lang)
     with engine.connect() as conn:
         page = ogc.query_items(
             conn,

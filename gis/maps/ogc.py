@@ -1,19 +1,16 @@
-"""OGC API Features (要素服务) queries: collections, bbox, datetime, paging and CQL2 filters.
+"""OGC API Features (要素服务) queries: collections, bbox, datetime and paging.
 
-Filters are parsed by the ``cql2`` library into CQL2-JSON and translated here into
-SQLAlchemy expressions: only whitelisted properties become columns, and every literal
-is a bound parameter, so no text of a request ever reaches SQL. Incidents are published
-without personal data (no reporter name or phone, no free-text description).
+Filters come from :mod:`gis.maps.cql` (whitelisted properties, bound values). Incidents
+are published without personal data (no reporter name or phone, no description).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-import cql2
 import orjson
 from sqlalchemy import (
     Boolean,
@@ -26,13 +23,13 @@ from sqlalchemy import (
     Table,
     and_,
     func,
-    not_,
     or_,
     select,
     true,
 )
 
 from gis.errors import InvalidInput, NotFound
+from gis.maps.cql import instant
 from gis.models import Community, Facility, Grid, Incident
 
 
@@ -180,28 +177,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values[0], values[1], values[2], values[3]
 
 
-def _instant(text: str, field: str) -> datetime | None:
-    if text in ("", ".."):
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{text!r} is not an RFC 3339 date-time", field=field) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] | None:
     """An instant ``t`` → (t, t); an interval ``a/b`` with ``..`` for open ends."""
     if not text:
         return None
     if "/" in text:
         start_text, _, end_text = text.partition("/")
-        start, end = _instant(start_text, "datetime"), _instant(end_text, "datetime")
+        start, end = instant(start_text, "datetime"), instant(end_text, "datetime")
         if start and end and start > end:
             raise InvalidInput("datetime interval ends before it starts", field="datetime")
         return start, end
-    instant = _instant(text, "datetime")
-    return instant, instant
+    moment = instant(text, "datetime")
+    return moment, moment
 
 
 def _time_filter(
@@ -222,79 +209,6 @@ def _time_filter(
             # Valid through the instant (half-open [from, to)) or overlapping the interval.
             conds.append(or_(end_col.is_(None), end_col > start))
     return and_(true(), *conds)
-
-
-# -- CQL2 ---------------------------------------------------------------------------------
-
-COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": lambda a, b: a == b,
-    "<>": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
-def _literal(column: Any, value: Any) -> Any:
-    """Check a literal against the column's type; it is then bound, never inlined."""
-    kind = column.type
-    if isinstance(value, dict):
-        value = value.get("timestamp", value.get("date"))
-    if isinstance(kind, Boolean):
-        if isinstance(value, bool):
-            return value
-    elif isinstance(kind, Integer | SmallInteger | Float):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-    elif isinstance(kind, DateTime):
-        if isinstance(value, str):
-            return _instant(value, "filter")
-        if isinstance(value, date):
-            return value
-    elif isinstance(value, str):
-        return value
-    raise InvalidInput(f"{value!r} does not fit property {column.name!r} ({kind})", field="filter")
-
-
-def _translate(c: Collection, node: Any) -> Any:
-    if not isinstance(node, dict) or "op" not in node:
-        raise InvalidInput("filter must be a boolean expression", field="filter")
-    op = str(node["op"]).lower()
-    args = node.get("args", [])
-    if op in ("and", "or"):
-        parts = [_translate(c, a) for a in args]
-        return and_(*parts) if op == "and" else or_(*parts)
-    if op == "not":
-        return not_(_translate(c, args[0]))
-    if not args or not isinstance(args[0], dict) or "property" not in args[0]:
-        raise InvalidInput(f"{op}: the left side must be a property", field="filter")
-    column = c.column(str(args[0]["property"]))
-    if op == "isnull":
-        return column.is_(None)
-    if op in COMPARISONS and len(args) == 2:
-        return COMPARISONS[op](column, _literal(column, args[1]))
-    if op == "like" and len(args) == 2:
-        return column.like(_literal(column, args[1]))
-    if op == "between" and len(args) == 3:
-        return column.between(_literal(column, args[1]), _literal(column, args[2]))
-    if op == "in" and len(args) == 2 and isinstance(args[1], list):
-        return column.in_([_literal(column, v) for v in args[1]])
-    raise InvalidInput(f"filter operator {op!r} is not supported here", field="filter")
-
-
-def parse_filter(c: Collection, text: str | None, lang: str | None) -> ColumnElement[bool]:
-    if not text:
-        return true()
-    if lang not in (None, "", "cql2-text", "cql2-json"):
-        raise InvalidInput("filter-lang must be cql2-text or cql2-json", field="filter-lang")
-    try:
-        expr = cql2.parse_json(text) if lang == "cql2-json" else cql2.parse_text(text)
-        tree = expr.to_json()
-    except Exception as exc:  # the parser's own errors name the position
-        raise InvalidInput(f"filter does not parse: {exc}", field="filter") from None
-    result: ColumnElement[bool] = _translate(c, tree)
-    return result
 
 
 # -- queries ------------------------------------------------------------------------------
