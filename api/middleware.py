@@ -72,18 +72,21 @@ class RateLimiter:
         self.burst = float(max(burst, 1))
         self.buckets: dict[str, Bucket] = {}
 
-    def take(self, key: str, now: float | None = None) -> float:
-        """0 when allowed; else seconds until a request would be."""
+    def take(self, key: str, now: float | None = None, spend: bool = True) -> float:
+        """0 when allowed; else seconds until a request would be (``spend=False``: only look)."""
         now = time.monotonic() if now is None else now
         bucket = self.buckets.get(key)
         if bucket is None:
+            if not spend:
+                return 0.0
             if len(self.buckets) >= MAX_BUCKETS:
                 self._forget_full(now)
             bucket = self.buckets[key] = Bucket(self.burst, now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.per_s)
         bucket.stamp = now
         if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
+            if spend:
+                bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.per_s
 
@@ -123,7 +126,12 @@ class GuardMiddleware:
         send = self._with_headers(send)
 
         if self.limiter is not None:
-            wait = self.limiter.take(self._rate_key(scope, headers))
+            key = self._rate_key(scope, headers)
+            wait = self.limiter.take(key)
+            if key.startswith("t:"):
+                # Made-up tokens would each get a fresh bucket: refused tokens (401) are
+                # also charged to the client's address, and an address out of them waits.
+                wait = max(wait, self.limiter.take(self._failed_key(scope), spend=False))
             if wait > 0:
                 retry = str(max(1, math.ceil(wait)))
                 for msg in json_response_messages(
@@ -152,8 +160,12 @@ class GuardMiddleware:
         state = scope.setdefault("state", {})
 
         async def send_audited(message: Message) -> None:
-            if message["type"] == "http.response.start" and (writes or STATE_KEY in state):
-                await self._audit(scope, headers, int(message["status"]))
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                if status == 401 and self.limiter is not None and b"authorization" in headers:
+                    self.limiter.take(self._failed_key(scope))
+                if writes or STATE_KEY in state:
+                    await self._audit(scope, headers, status)
             await send(message)
 
         await self.app(scope, receive, send_audited)
@@ -185,6 +197,11 @@ class GuardMiddleware:
             return "t:" + hashlib.blake2b(auth, digest_size=12).hexdigest()
         client = scope.get("client")
         return "a:" + (client[0] if client else "unknown")
+
+    @staticmethod
+    def _failed_key(scope: Scope) -> str:
+        client = scope.get("client")
+        return "f:" + (client[0] if client else "unknown")
 
     async def _audit(self, scope: Scope, headers: dict[bytes, bytes], status: int) -> None:
         state = scope.get("state") or {}

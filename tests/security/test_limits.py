@@ -68,6 +68,18 @@ def test_rate_limit_per_token_answers_429_with_retry_after(strict_http: httpx.Cl
     assert strict_http.get("/health", headers=other).status_code != 429
 
 
+def test_made_up_tokens_share_their_address_limit(strict_http: httpx.Client) -> None:
+    # Each request with a new made-up token: 401 each, until the address is out of tries.
+    statuses = [
+        strict_http.get(
+            "/api/v1/audit", headers={"Authorization": f"Bearer wg_{secrets.token_hex(8)}"}
+        ).status_code
+        for _ in range(20)
+    ]
+    assert statuses[0] == 401 and 429 in statuses, statuses
+    assert set(statuses) == {401, 429}
+
+
 @pytest.mark.parametrize("path", ["/health", "/no/such/page", "/docs", "/openapi.json"])
 def test_security_headers_on_every_response(http: httpx.Client, path: str) -> None:
     response = http.get(path)
