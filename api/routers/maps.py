@@ -28,6 +28,7 @@ from gis.maps.base import (
     STATIC,
     VECTORGRID_JS,
     Chrome,
+    gcj02_offset,
 )
 from gis.maps.i18n import texts
 
@@ -207,6 +208,7 @@ def editor(
             "basemap": settings.basemap_url or None,
             "attribution": settings.basemap_attribution,
             "shift": "gcj02" if settings.basemap_gcj02 else None,
+            "offset": gcj02_offset(settings, bounds),
         },
     )
     return _page(body)

@@ -148,6 +148,21 @@ def shift_point(lon: float, lat: float, settings: Settings) -> tuple[float, floa
     return float(x[0]), float(y[0])
 
 
+def gcj02_offset(
+    settings: Settings, bounds: tuple[float, float, float, float] | None
+) -> list[float] | None:
+    """(dlon, dlat) of GCJ-02 at the city's centre, for outlines a page fetches itself.
+
+    The offset drifts by metres across a city, so one value serves highlights and previews;
+    tiles and embedded layers are shifted exactly.
+    """
+    if not settings.basemap_gcj02 or bounds is None:
+        return None
+    lon, lat = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+    glon, glat = shift_point(lon, lat, settings)
+    return [glon - lon, glat - lat]
+
+
 def shift_geojson(collection: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Move every geometry onto a GCJ-02 basemap when the setting asks for it."""
     if not settings.basemap_gcj02:

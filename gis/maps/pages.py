@@ -20,6 +20,7 @@ from gis.maps.base import (
     Register,
     Script,
     figure,
+    gcj02_offset,
     new_map,
     shift_geojson,
     shift_geometry,
@@ -159,11 +160,13 @@ def coverage_page(
 def grids_page(
     conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None, lang: str
 ) -> str:
-    m = new_map(s, chrome, data.bounds(conn, at), scripts=[*VECTORGRID_JS, f"{STATIC}/grids.js"])
+    bounds = data.bounds(conn, at)
+    m = new_map(s, chrome, bounds, scripts=[*VECTORGRID_JS, f"{STATIC}/grids.js"])
     lo, hi = s.household_band_min, s.household_band_max
     config = {
         "at": at.isoformat() if at else None,
         "shift": "gcj02" if s.basemap_gcj02 else None,
+        "offset": gcj02_offset(s, bounds),
         "band": [lo, hi],
         "lang": lang,
         "text": {k: v.format(lo=lo, hi=hi) for k, v in t.items()},

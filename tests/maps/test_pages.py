@@ -219,3 +219,35 @@ def test_demo_city_coverage_draws_every_unit(
     assert len(tile_ids(p, "grids")) > 0
     p.shot("grids-demo")
     assert p.outside == [] and p.errors == []
+
+
+def test_gcj02_basemap_setting_shifts_the_overlays(
+    city: City, offline: Callable[..., OfflinePage]
+) -> None:
+    from gis.coords import from_storage
+    from gis.settings import Settings
+    from tests.conftest import LiveServer
+    from tests.maps.conftest import LAT0, LON0, STEP
+
+    basemap = "/basemap/{z}/{x}/{y}.png"  # an intranet tile server on this host
+    settings = Settings(database_url=city.url, basemap_url=basemap, basemap_gcj02=True)
+    server = LiveServer(city.url, settings).start()
+    try:
+        assert basemap in httpx.get(f"{server.base_url}/maps/coverage").text
+        p = offline()
+        p.base_url = server.base_url
+        p.goto("/maps/coverage")
+        p.page.wait_for_function("() => window.wangge && window.wangge.layers.stations")
+        got = p.page.evaluate(
+            """() => { const out = [];
+            window.wangge.layers.stations.eachLayer(l => out.push([l.getLatLng().lng,
+                                                                   l.getLatLng().lat]));
+            return out; }"""
+        )
+        glon, glat = from_storage([LON0 + 0.5 * STEP], [LAT0 + 0.5 * STEP], "gcj02")
+        assert min(abs(x - glon[0]) + abs(y - glat[0]) for x, y in got) < 1e-7
+        p.goto("/maps/grids")
+        p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.grids")
+        assert p.outside == []
+    finally:
+        server.stop()

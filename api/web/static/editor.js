@@ -2,6 +2,8 @@
  * preview the impact through the editing API, commit with a planner token. */
 function wanggeEditor(cfg) {
   "use strict";
+  // Outlines fetched from the API are in CGCS2000; move them onto a GCJ-02 basemap.
+  var moved = cfg.offset ? function (c) { return L.latLng(c[1] + cfg.offset[1], c[0] + cfg.offset[0]); } : undefined;
   var T = cfg.text, lo = cfg.band[0], hi = cfg.band[1];
   var map = L.map("map", { maxZoom: 20 });
   var W = window.wangge = { map: map, layers: {}, loaded: {}, editor: { state: "idle" } };
@@ -30,8 +32,8 @@ function wanggeEditor(cfg) {
   grids.on("loading", function () { W.loaded.grids = false; });
   grids.on("load", function () { W.loaded.grids = true; });
   W.layers.grids = grids;
-  var picked = L.geoJSON(null, { style: { color: "#000", weight: 3, fill: false }, interactive: false }).addTo(map);
-  var after = L.geoJSON(null, { style: { color: "#8b0000", weight: 2, dashArray: "5 4", fillOpacity: 0.1 }, interactive: false }).addTo(map);
+  var picked = L.geoJSON(null, { coordsToLatLng: moved, style: { color: "#000", weight: 3, fill: false }, interactive: false }).addTo(map);
+  var after = L.geoJSON(null, { coordsToLatLng: moved, style: { color: "#8b0000", weight: 2, dashArray: "5 4", fillOpacity: 0.1 }, interactive: false }).addTo(map);
   W.layers.picked = picked; W.layers.after = after;
 
   function message(text, ok) { var m = $("wg-message"); m.className = ok ? "wg-ok" : "wg-error"; m.textContent = text; }

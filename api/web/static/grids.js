@@ -2,6 +2,8 @@
  * incidents from tiles (counted cells at low zoom). */
 function wanggeGrids(map, cfg) {
   "use strict";
+  // Outlines fetched from the API are in CGCS2000; move them onto a GCJ-02 basemap.
+  var moved = cfg.offset ? function (c) { return L.latLng(c[1] + cfg.offset[1], c[0] + cfg.offset[0]); } : undefined;
   var T = cfg.text, lo = cfg.band[0], hi = cfg.band[1];
   var query = [];
   if (cfg.at) { query.push("at=" + encodeURIComponent(cfg.at)); }
@@ -105,7 +107,7 @@ function wanggeGrids(map, cfg) {
       if (found) { map.removeLayer(found); found = null; }
       if (!fc.features || !fc.features.length) { msg.className = "wg-error"; msg.textContent = T.not_found; return; }
       var f = fc.features[0];
-      found = L.geoJSON(f, { style: { color: "#000", weight: 4, fill: false }, interactive: false }).addTo(map);
+      found = L.geoJSON(f, { coordsToLatLng: moved, style: { color: "#000", weight: 4, fill: false }, interactive: false }).addTo(map);
       W.layers.found = found;
       map.fitBounds(found.getBounds(), { maxZoom: 16 });
       L.popup().setLatLng(found.getBounds().getCenter()).setContent(gridPopup(f.properties)).openOn(map);
