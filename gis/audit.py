@@ -105,10 +105,14 @@ def entries(
                 literal("boundary_versions/") + cast(BoundaryVersion.id, String),
                 null(),
                 BoundaryVersion.district_code,
-                BoundaryVersion.detail.concat(
-                    func.jsonb_build_object(
-                        "operation", BoundaryVersion.operation, "reason", BoundaryVersion.reason
-                    )
+                # Not the edit's own detail: it holds whole outlines (see /api/v1/edits/{id}).
+                func.jsonb_build_object(
+                    "operation",
+                    BoundaryVersion.operation,
+                    "reason",
+                    BoundaryVersion.reason,
+                    "base_version_id",
+                    BoundaryVersion.base_version_id,
                 ),
             )
         )

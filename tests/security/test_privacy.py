@@ -243,3 +243,12 @@ def test_audit_time_line_shows_incident_events(city: City) -> None:
     assert entries[0]["detail"]["kind"] in ("received", "transition", "reassigned")
     stamps = [e["at"] for e in entries]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_audit_time_line_shows_boundary_versions(city: City) -> None:
+    with city.client("admin") as client:
+        page = client.get("/api/v1/audit", params={"action": "boundary.edit"})
+    entries = page.json()["entries"]
+    assert entries and entries[0]["source"] == "boundary_versions"
+    assert entries[0]["resource"].startswith("boundary_versions/")
+    assert set(entries[0]["detail"]) == {"operation", "reason", "base_version_id"}
