@@ -71,7 +71,7 @@ def app_routes(database_url: str) -> list[WriteRoute]:
 
 
 STRICT: dict[str, Any] = {
-    "rate_limit_per_s": 2.0,
+    "rate_limit_per_s": 1.0,
     "rate_limit_burst": 4,
     "max_body_bytes": 2000,
     "cors_origins": ["https://dispatch.example.gov.cn"],
