@@ -19,10 +19,12 @@ import hashlib
 import json
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import anyio
 from sqlalchemy.exc import SQLAlchemyError
@@ -211,7 +213,7 @@ class GuardMiddleware:
         auth = headers.get(b"authorization", b"").decode("latin-1")
         resource = f"{scope['method']} {scope['path']}"
         if scope.get("query_string"):
-            resource += "?" + scope["query_string"].decode("latin-1")
+            resource += "?" + _without_personal(scope["query_string"].decode("latin-1"))
 
         def write() -> None:
             with self.factory() as session, session.begin():
@@ -245,6 +247,16 @@ class GuardMiddleware:
         except SQLAlchemyError as exc:
             # The response still goes out (a 503 when the database is down); say so in the log.
             log.warning("audit entry for %s not written: %s", resource, exc.__class__.__name__)
+
+
+# Query keys that may carry a resident's name, phone or e-mail (Open311 clients send them so).
+PERSONAL_KEYS = re.compile(r"phone|name|email|mail|reporter|contact|device_id|account", re.I)
+
+
+def _without_personal(query: str) -> str:
+    """The query string with the values of personal keys blanked, for the audit log."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(k, "***" if PERSONAL_KEYS.search(k) else v) for k, v in pairs], safe="*")
 
 
 def _who(session: Session, authorization: str) -> tuple[Principal, dict[str, Any]]:

@@ -154,3 +154,17 @@ def test_reads_without_anonymous_access(database_url: str) -> None:
                 assert response.status_code == 401, (path, response.text[:200])
     finally:
         server.stop()
+
+
+def test_audit_keeps_no_personal_data_from_query_strings(
+    http: httpx.Client, tokens: dict[str, str], engine: Engine
+) -> None:
+    query = {"phone": "13812345678", "first_name": "欧阳", "email": "a@b.cn", "lat": "36.6"}
+    http.post("/api/v1/tokens", params=query, json={}, headers=bearer(tokens["viewer"]))
+    with Session(engine) as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.role == "viewer").order_by(AuditEntry.id.desc())
+        ).first()
+    assert entry is not None and entry.resource.startswith("POST /api/v1/tokens?")
+    assert "13812345678" not in entry.resource and "a%40b.cn" not in entry.resource
+    assert "phone=***" in entry.resource and "lat=36.6" in entry.resource
