@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.auth import Viewer
 from api.deps import EngineDep
-from gis.maps.tiles import LAYERS, etag_of, render_tile
+from gis.maps.tiles import LAYERS, etag_of, tile_server
 
 router = APIRouter(prefix="/tiles", tags=["maps"])
 
@@ -48,8 +48,8 @@ def tile(
     ``shift=gcj02`` places features for GCJ-02 basemaps (Amap, Tencent).
     """
     at = as_utc(at)
-    with engine.connect() as conn:
-        data = render_tile(conn, layer, z, x, y, at, shift)
+    server = tile_server(engine.url.render_as_string(hide_password=False))
+    data = server.render(layer, z, x, y, at, shift)
     etag = etag_of(data)
     # Past boundaries never change; incidents' statuses do, so they keep the short age.
     past = at is not None and at < datetime.now(UTC) and LAYERS[layer].versioned

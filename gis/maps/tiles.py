@@ -9,13 +9,17 @@ data: reporter name, phone and free-text description are not selected at all.
 from __future__ import annotations
 
 import hashlib
+import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, text
 
 from gis.coords import from_storage
+from gis.db import libpq_url
 from gis.errors import InvalidInput, NotFound
 
 EXTENT = 4096
@@ -26,6 +30,9 @@ MAX_ZOOM = 22
 INCIDENT_POINTS_FROM_ZOOM = 13
 INCIDENT_CELL_PX = 64
 INCIDENT_CAP = 5000
+# From this zoom on, tiles are encoded from lon/lat without re-projecting (see _envelope):
+# the error is under half a tile unit there, and grows fourfold each zoom below.
+LONLAT_FROM_ZOOM = 10
 # Web Mercator world width in metres.
 WORLD_M = 40075016.685578488
 
@@ -72,7 +79,23 @@ LAYERS: dict[str, TileLayer] = {
 }
 
 
-def _boundary_sql(layer: TileLayer, at: bool) -> str:
+def _envelope(lonlat: bool) -> str:
+    """The tile as ST_AsMVTGeom's bounds: Web Mercator, or its lon/lat rectangle.
+
+    From zoom LONLAT_FROM_ZOOM on, features are encoded straight from lon/lat against the
+    tile's lon/lat rectangle: x is exact (Mercator x is linear in longitude) and y is off by
+    under half a tile unit in 4096 (Mercator's curvature across one tile), while no feature
+    has to be re-projected.
+    """
+    env = "ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy)"
+    return f"ST_Transform({env}, 4490)" if lonlat else env
+
+
+def _project(expr: str, lonlat: bool) -> str:
+    return expr if lonlat else f"ST_Transform({expr}, 3857)"
+
+
+def _boundary_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
     when = (
         "t.valid_from <= :at AND (t.valid_to IS NULL OR t.valid_to > :at)"
         if at
@@ -80,12 +103,12 @@ def _boundary_sql(layer: TileLayer, at: bool) -> str:
     )
     return f"""
 WITH b AS (
-  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+  SELECT {_envelope(lonlat)} AS env,
          ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
                                    :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
-         ST_AsMVTGeom(ST_Transform(ST_Simplify(t.geom, :tol, true), 3857), b.env,
+         ST_AsMVTGeom({_project("ST_Simplify(t.geom, :tol, true)", lonlat)}, b.env,
                       {EXTENT}, {BUFFER}, true) AS geom
   FROM {layer.table} t, b
   WHERE t.geom && b.qenv AND {when}
@@ -94,7 +117,7 @@ SELECT ST_AsMVT(f, '{layer.name}', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS 
 """
 
 
-def _facility_sql(layer: TileLayer, at: bool) -> str:
+def _facility_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
     when = (
         "t.created_at <= :at AND (t.retired_at IS NULL OR t.retired_at > :at)"
         if at
@@ -102,12 +125,12 @@ def _facility_sql(layer: TileLayer, at: bool) -> str:
     )
     return f"""
 WITH b AS (
-  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+  SELECT {_envelope(lonlat)} AS env,
          ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
                                    :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
-         ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
+         ST_AsMVTGeom({_project("t.geom", lonlat)}, b.env, {EXTENT}, {BUFFER}, true) AS geom
   FROM {layer.table} t, b
   WHERE t.geom && b.qenv AND {when}
 )
@@ -119,15 +142,15 @@ def _incident_when(at: bool) -> str:
     return "t.received_at <= :at" if at else "true"
 
 
-def _incident_points_sql(layer: TileLayer, at: bool) -> str:
+def _incident_points_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
     return f"""
 WITH b AS (
-  SELECT ST_Translate(ST_TileEnvelope(:z, :x, :y), :mdx, :mdy) AS env,
+  SELECT {_envelope(lonlat)} AS env,
          ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
                                    :mdx, :mdy), 4490) AS qenv
 ), f AS (
   SELECT t.id, {layer.columns},
-         ST_AsMVTGeom(ST_Transform(t.geom, 3857), b.env, {EXTENT}, {BUFFER}, true) AS geom
+         ST_AsMVTGeom({_project("t.geom", lonlat)}, b.env, {EXTENT}, {BUFFER}, true) AS geom
   FROM incidents t, b
   WHERE t.geom && b.qenv AND {_incident_when(at)}
   ORDER BY t.received_at DESC
@@ -161,22 +184,29 @@ SELECT ST_AsMVT(f, 'incidents', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS NOT
 
 
 def _sql_for(layer: TileLayer, z: int, at: bool) -> str:
+    lonlat = z >= LONLAT_FROM_ZOOM
     if layer.polygons:
-        return _boundary_sql(layer, at)
+        return _boundary_sql(layer, at, lonlat)
     if layer.name == "facilities":
-        return _facility_sql(layer, at)
+        return _facility_sql(layer, at, lonlat)
     if z < INCIDENT_POINTS_FROM_ZOOM:
         return _incident_cells_sql(at)
-    return _incident_points_sql(layer, at)
+    return _incident_points_sql(layer, at, lonlat)
 
 
 # Every statement a tile can need, built once: nothing from the request enters SQL text.
+# Keyed by (layer, at given, zoom class); the zoom classes are the zooms that switch SQL.
+ZOOM_CLASSES = sorted({0, LONLAT_FROM_ZOOM, INCIDENT_POINTS_FROM_ZOOM})
 _STATEMENTS = {
-    (name, at, points): text(_sql_for(layer, INCIDENT_POINTS_FROM_ZOOM if points else 0, at))
+    (name, at, zc): text(_sql_for(layer, zc, at))
     for name, layer in LAYERS.items()
     for at in (False, True)
-    for points in (False, True)
+    for zc in ZOOM_CLASSES
 }
+
+
+def _zoom_class(z: int) -> int:
+    return max(zc for zc in ZOOM_CLASSES if zc <= z)
 
 
 def check_tile(layer: str, z: int, x: int, y: int) -> TileLayer:
@@ -209,6 +239,30 @@ def gcj02_offset_m(z: int, x: int, y: int) -> tuple[float, float]:
     return float(mx - gmx), float(my - gmy)
 
 
+def tile_statement(
+    layer: str, z: int, x: int, y: int, at: datetime | None, shift: str | None
+) -> tuple[tuple[str, bool, int], dict[str, object]]:
+    """Which prepared statement a tile needs, and its parameters (all checked here)."""
+    spec = check_tile(layer, z, x, y)
+    if shift not in (None, "", "gcj02"):
+        raise InvalidInput("shift must be gcj02 or empty", field="shift")
+    mdx, mdy = gcj02_offset_m(z, x, y) if shift else (0.0, 0.0)
+    # Simplify to about one tile unit, in degrees of longitude (storage is lon/lat).
+    tol = 360.0 / (EXTENT * (1 << z)) if z < 18 else 0.0
+    cell = WORLD_M / (1 << z) / EXTENT * INCIDENT_CELL_PX
+    params: dict[str, object] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "tol": tol,
+        "cell": cell,
+        "mdx": mdx,
+        "mdy": mdy,
+        "at": at,
+    }
+    return (spec.name, at is not None, _zoom_class(z)), params
+
+
 def render_tile(
     conn: Connection,
     layer: str,
@@ -222,28 +276,61 @@ def render_tile(
 
     ``shift="gcj02"`` draws the features where GCJ-02 basemaps (Amap, Tencent) show them.
     """
-    spec = check_tile(layer, z, x, y)
-    if shift not in (None, "", "gcj02"):
-        raise InvalidInput("shift must be gcj02 or empty", field="shift")
-    mdx, mdy = gcj02_offset_m(z, x, y) if shift else (0.0, 0.0)
-    points = z >= INCIDENT_POINTS_FROM_ZOOM
-    stmt = _STATEMENTS[(spec.name, at is not None, points)]
-    # Simplify to about one tile unit, in degrees of longitude (storage is lon/lat).
-    tol = 360.0 / (EXTENT * (1 << z)) if z < 18 else 0.0
-    cell = WORLD_M / (1 << z) / EXTENT * INCIDENT_CELL_PX
-    params: dict[str, object] = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "tol": tol,
-        "cell": cell,
-        "mdx": mdx,
-        "mdy": mdy,
-    }
-    if at is not None:
-        params["at"] = at
-    data = conn.execute(stmt, params).scalar()
+    key, params = tile_statement(layer, z, x, y, at, shift)
+    data = conn.execute(_STATEMENTS[key], params).scalar()
     return bytes(data) if data else b""
+
+
+# The same statements with psycopg placeholders, for the tile server's own pool.
+_PARAMS = ("z", "x", "y", "tol", "cell", "mdx", "mdy", "at")
+_RAW = {
+    key: re.sub(r":(" + "|".join(_PARAMS) + r")\b", r"%(\1)s", str(stmt))
+    for key, stmt in _STATEMENTS.items()
+}
+
+
+class TileServer:
+    """Tiles from a small pool of autocommit connections of its own.
+
+    One round trip per tile: no transaction to open and roll back, no liveness ping
+    (a broken connection is replaced by the pool), statements prepared by the server.
+    """
+
+    def __init__(self, url: str, max_size: int = 4) -> None:
+        self.pool = ConnectionPool(
+            libpq_url(url),
+            min_size=1,
+            max_size=max_size,
+            kwargs={"autocommit": True, "prepare_threshold": 1},
+            open=True,
+            check=ConnectionPool.check_connection,
+            name="tiles",
+        )
+
+    def render(
+        self, layer: str, z: int, x: int, y: int, at: datetime | None, shift: str | None
+    ) -> bytes:
+        key, params = tile_statement(layer, z, x, y, at, shift)
+        with self.pool.connection() as conn:
+            row = conn.execute(_RAW[key], params).fetchone()
+        data = row[0] if row else None
+        return bytes(data) if data else b""
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+_SERVERS: dict[str, TileServer] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def tile_server(url: str) -> TileServer:
+    """The tile server of a database, made on first use and kept for the process."""
+    with _SERVERS_LOCK:
+        server = _SERVERS.get(url)
+        if server is None:
+            server = _SERVERS[url] = TileServer(url)
+        return server
 
 
 def etag_of(data: bytes) -> str:

@@ -138,3 +138,29 @@ def test_gcj02_shift_moves_features_by_the_datum_offset(city: City) -> None:
     assert abs((p1[0] - p0[0]) - expected_dx) <= 2
     assert p1[1] != p0[1]
     assert get_tile(city, "grids", z, x, y, shift="bd09").json()["field"] == "shift"
+
+
+def test_lonlat_encoding_matches_the_projected_one(city: City) -> None:
+    """From LONLAT_FROM_ZOOM on, features skip re-projection; they land within a tile unit."""
+    import numpy as np
+
+    from gis.maps import tiles
+
+    for zoom in (tiles.LONLAT_FROM_ZOOM, 12, 15):
+        z, x, y = tile_of(*CENTRE, zoom)
+        params = {"z": z, "x": x, "y": y, "tol": 0.0, "cell": 1.0, "mdx": 0.0, "mdy": 0.0}
+        out = []
+        for lonlat in (False, True):
+            sql = tiles._boundary_sql(tiles.LAYERS["grids"], False, lonlat)
+            with city.engine.connect() as conn:
+                data = bytes(conn.execute(text(sql), params).scalar_one())
+            feats = decode(data)["grids"]["features"]
+            out.append(
+                {f["id"]: np.array(f["geometry"]["coordinates"][0], dtype=float) for f in feats}
+            )
+        projected, lonlat_ = out
+        assert projected.keys() == lonlat_.keys() and projected
+        for fid, ring in projected.items():
+            lo1, hi1 = ring.min(axis=0), ring.max(axis=0)
+            lo2, hi2 = lonlat_[fid].min(axis=0), lonlat_[fid].max(axis=0)
+            assert np.abs(lo1 - lo2).max() <= 1 and np.abs(hi1 - hi2).max() <= 1, (zoom, fid)
