@@ -20,6 +20,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from playwright.sync_api import Browser
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -261,3 +262,26 @@ def demo_tokens(demo_url: str) -> dict[str, str]:
 def demo_http(demo_server: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=demo_server.base_url, timeout=30) as client:
         yield client
+
+
+# -- the browser ----------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, one for the session (Playwright allows one sync driver)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()

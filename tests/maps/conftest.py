@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import shapely
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Engine, text
 
@@ -222,24 +222,6 @@ def city(small_city_url: str) -> Iterator[City]:
 # -- the browser --------------------------------------------------------------------------
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 class OfflinePage:
     """A page whose every request outside 127.0.0.1 is refused and recorded."""
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import routing
+from playwright.sync_api import Browser
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -186,21 +187,17 @@ def test_page_size_and_vertex_limits() -> None:
     assert check_vertices(shapely.points([[0, 0]] * 3), settings) == 3
 
 
-def test_api_docs_work_under_the_content_security_policy(live_server: LiveServer) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_api_docs_work_under_the_content_security_policy(
+    live_server: LiveServer, browser: Browser
+) -> None:
     problems: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            response = page.goto(f"{live_server.base_url}/docs")
-            assert response is not None and "content-security-policy" in response.headers
-            page.wait_for_selector(".opblock", timeout=30_000)  # operations rendered
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        response = page.goto(f"{live_server.base_url}/docs")
+        assert response is not None and "content-security-policy" in response.headers
+        page.wait_for_selector(".opblock", timeout=30_000)  # operations rendered
+    finally:
+        page.close()
     assert [m for m in problems if "Content Security Policy" in m or "Refused" in m] == []
