@@ -90,11 +90,44 @@ def fresh_database(server_url: str) -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture(scope="session")
-def database_url(fresh_database: Callable[..., str]) -> str:
+def migrated_database(fresh_database: Callable[..., str]) -> Callable[..., str]:
+    """Factory: a new database migrated to head, optionally filled by ``build(engine)``."""
+
+    def make(build: Callable[[Engine], object] | None = None) -> str:
+        url = fresh_database()
+        migrate.upgrade(url)
+        if build is not None:
+            eng = make_engine(url, pool_size=1)
+            try:
+                build(eng)
+            finally:
+                eng.dispose()
+        return url
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(migrated_database: Callable[..., str]) -> str:
     """A database migrated to head, shared by the session."""
-    url = fresh_database()
-    migrate.upgrade(url)
-    return url
+    return migrated_database()
+
+
+def role_tokens(url: str, prefix: str = "test") -> dict[str, str]:
+    """Create one token per role in the database at ``url``; returns role → plain token."""
+    from gis.db import session_scope
+    from gis.models import ROLES
+    from gis.tokens import create_token
+
+    eng = make_engine(url, pool_size=1)
+    plain: dict[str, str] = {}
+    try:
+        with session_scope(eng) as session:
+            for role in ROLES:
+                plain[role], _ = create_token(session, role, f"{prefix}-{role}")
+    finally:
+        eng.dispose()
+    return plain
 
 
 @pytest.fixture(scope="session")
@@ -179,32 +212,21 @@ def scratch_state_dir() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def tokens(database_url: str) -> dict[str, str]:
     """One plain token per role on the session database."""
-    from gis.db import session_scope
-    from gis.models import ROLES
-    from gis.tokens import create_token
-
-    eng = make_engine(database_url, pool_size=1)
-    plain: dict[str, str] = {}
-    with session_scope(eng) as session:
-        for role in ROLES:
-            plain[role], _ = create_token(session, role, f"test-{role}")
-    eng.dispose()
-    return plain
+    return role_tokens(database_url)
 
 
 # -- the demo city ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def demo_template(fresh_database: Callable[..., str]) -> str:
+def demo_template(migrated_database: Callable[..., str]) -> str:
     """Name of a database holding the migrated demo city, used only as a template.
 
     Nothing stays connected to it, so tests can clone it (``demo_copy``) in a second.
     """
     from gis.demo import load_demo
 
-    url = fresh_database()
-    migrate.upgrade(url)
+    url = migrated_database()
     load_demo(url)
     from gis.db import engine_for
 
@@ -245,17 +267,7 @@ def demo_server(demo_url: str) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def demo_tokens(demo_url: str) -> dict[str, str]:
     """One plain token per role on the shared demo database."""
-    from gis.db import session_scope
-    from gis.models import ROLES
-    from gis.tokens import create_token
-
-    eng = make_engine(demo_url, pool_size=1)
-    plain: dict[str, str] = {}
-    with session_scope(eng) as session:
-        for role in ROLES:
-            plain[role], _ = create_token(session, role, f"test-{role}")
-    eng.dispose()
-    return plain
+    return role_tokens(demo_url)
 
 
 @pytest.fixture

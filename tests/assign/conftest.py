@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from gis import migrate
 from gis.assign import Assigner, invalidate
 from gis.db import make_engine
 from tests.assign.city import build_city
@@ -17,13 +16,8 @@ from tests.conftest import LiveServer
 
 
 @pytest.fixture(scope="session")
-def city_url(fresh_database: Callable[..., str]) -> str:
-    url = fresh_database()
-    migrate.upgrade(url)
-    eng = make_engine(url, pool_size=1)
-    build_city(eng)
-    eng.dispose()
-    return url
+def city_url(migrated_database: Callable[..., str]) -> str:
+    return migrated_database(build_city)
 
 
 @pytest.fixture(scope="session")

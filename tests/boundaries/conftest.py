@@ -8,18 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from gis import migrate
 from gis.boundaries.imports import import_file
 from gis.db import make_engine, session_scope
 from tests.boundaries import layers
 
 
 @pytest.fixture(scope="session")
-def empty_template(fresh_database: Callable[..., str]) -> str:
+def empty_template(migrated_database: Callable[..., str]) -> str:
     """Name of a migrated, empty database used only as a template."""
-    url = fresh_database()
-    migrate.upgrade(url)
-    return url.rsplit("/", 1)[1]
+    return migrated_database().rsplit("/", 1)[1]
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
-from gis import migrate
 from gis.coverage.circles import refresh_service_areas
 from gis.db import engine_for, make_engine, session_scope
 from gis.models import (
@@ -171,13 +170,8 @@ def build_small_city(engine: Engine, seed: int = 7) -> None:
 
 
 @pytest.fixture(scope="session")
-def small_city_template(fresh_database: Callable[..., str]) -> str:
-    url = fresh_database()
-    migrate.upgrade(url)
-    eng = make_engine(url, pool_size=1)
-    build_small_city(eng)
-    eng.dispose()
-    return url.rsplit("/", 1)[1]
+def small_city_template(migrated_database: Callable[..., str]) -> str:
+    return migrated_database(build_small_city).rsplit("/", 1)[1]
 
 
 @dataclass

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from gis import migrate
 from gis.db import make_engine, session_scope
 from gis.models import ROLES
 from gis.settings import Settings
@@ -19,14 +18,9 @@ from tests.editing.city import build_city
 
 
 @pytest.fixture(scope="session")
-def city_template(fresh_database: Callable[..., str]) -> str:
+def city_template(migrated_database: Callable[..., str]) -> str:
     """Name of a database holding the small city, used only as a template."""
-    url = fresh_database()
-    migrate.upgrade(url)
-    engine = make_engine(url, pool_size=1)
-    build_city(engine)
-    engine.dispose()
-    return url.rsplit("/", 1)[1]
+    return migrated_database(build_city).rsplit("/", 1)[1]
 
 
 @pytest.fixture

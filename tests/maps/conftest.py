@@ -222,6 +222,8 @@ def city(small_city_url: str) -> Iterator[City]:
 # -- the browser --------------------------------------------------------------------------
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
 class OfflinePage:
     """A page whose every request outside 127.0.0.1 is refused and recorded."""
 
