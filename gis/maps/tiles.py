@@ -95,6 +95,15 @@ def _project(expr: str, lonlat: bool) -> str:
     return expr if lonlat else f"ST_Transform({expr}, 3857)"
 
 
+def _bounds(lonlat: bool) -> str:
+    """The tile envelope to encode against, and the (margined) query box in SRID 4490."""
+    return f"""
+  SELECT {_envelope(lonlat)} AS env,
+         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
+                                   :mdx, :mdy), 4490) AS qenv
+"""
+
+
 def _boundary_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
     when = (
         "t.valid_from <= :at AND (t.valid_to IS NULL OR t.valid_to > :at)"
@@ -102,11 +111,7 @@ def _boundary_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
         else "t.valid_to IS NULL"
     )
     return f"""
-WITH b AS (
-  SELECT {_envelope(lonlat)} AS env,
-         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
-                                   :mdx, :mdy), 4490) AS qenv
-), f AS (
+WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom({_project("ST_Simplify(t.geom, :tol, true)", lonlat)}, b.env,
                       {EXTENT}, {BUFFER}, true) AS geom
@@ -124,11 +129,7 @@ def _facility_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
         else "t.active AND t.retired_at IS NULL"
     )
     return f"""
-WITH b AS (
-  SELECT {_envelope(lonlat)} AS env,
-         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
-                                   :mdx, :mdy), 4490) AS qenv
-), f AS (
+WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom({_project("t.geom", lonlat)}, b.env, {EXTENT}, {BUFFER}, true) AS geom
   FROM {layer.table} t, b
@@ -144,11 +145,7 @@ def _incident_when(at: bool) -> str:
 
 def _incident_points_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
     return f"""
-WITH b AS (
-  SELECT {_envelope(lonlat)} AS env,
-         ST_Transform(ST_Translate(ST_TileEnvelope(:z, :x, :y, margin => {MARGIN}),
-                                   :mdx, :mdy), 4490) AS qenv
-), f AS (
+WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},
          ST_AsMVTGeom({_project("t.geom", lonlat)}, b.env, {EXTENT}, {BUFFER}, true) AS geom
   FROM incidents t, b
