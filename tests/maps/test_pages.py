@@ -37,6 +37,18 @@ def test_pages_name_no_external_url(city: City, path: str) -> None:
         assert EXTERNAL.findall(body) == [], path
 
 
+@pytest.mark.parametrize("path", ["/maps/coverage", "/maps/grids", "/maps/editor"])
+def test_rendered_pages_name_no_external_url(
+    city: City, offline: Callable[..., OfflinePage], path: str
+) -> None:
+    # What the scripts add at run time (attribution, popups) counts as well as the HTML sent.
+    p = offline()
+    page = p.goto(path)
+    page.wait_for_selector(".leaflet-control-attribution")
+    assert EXTERNAL.findall(page.content()) == [], path
+    assert p.outside == []
+
+
 def test_index_links_every_page(city: City, offline: Callable[..., OfflinePage]) -> None:
     p = offline()
     page = p.goto("/maps/")

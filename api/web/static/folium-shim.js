@@ -17,3 +17,11 @@
     };
   };
 })();
+
+/* Leaflet's default attribution prefix links to its website; pages name no outside address. */
+(function () {
+  "use strict";
+  if (window.L && L.Control && L.Control.Attribution) {
+    L.Control.Attribution.prototype.options.prefix = "Leaflet";
+  }
+})();
