@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
 STATION_TYPE = "enforcement_station"  # 综合执法服务站
@@ -72,8 +73,16 @@ class Snapshot:
     community_branch: dict[str, int]  # community code → branch index
 
 
-def _rows(conn: Connection, sql: str, at: datetime | None) -> list[Any]:
-    return list(conn.execute(text(sql), {"at": at} if at is not None else {}))
+def _rows(conn: Connection, sql: str, at: datetime | None, near: bytes | None = None) -> list[Any]:
+    params: dict[str, Any] = {"at": at} if at is not None else {}
+    if near is not None:
+        params["near"] = near
+    return list(conn.execute(text(sql), params))
+
+
+def _near(near: bytes | None) -> str:
+    """Rows whose bounding box meets ``near`` (all rows when None)."""
+    return "" if near is None else " AND geom && ST_GeomFromWKB(:near, 4490)"
 
 
 def _geoms(rows: list[Any], column: int) -> Objects:
@@ -108,16 +117,25 @@ def _reading(bind: Engine | Connection) -> Iterator[Connection]:
             yield conn
 
 
-def load_snapshot(bind: Engine | Connection, at: datetime | None = None) -> Snapshot:
+def load_snapshot(
+    bind: Engine | Connection, at: datetime | None = None, near: BaseGeometry | None = None
+) -> Snapshot:
     """Read every layer valid at ``at`` (current when None) in one consistent view: a
-    repeatable-read connection of an engine, or the given connection's transaction."""
+    repeatable-read connection of an engine, or the given connection's transaction.
+
+    With ``near`` (CGCS2000), grids and compounds are read only where their bounding box
+    meets it: enough for points whose every possible answer lies inside ``near``, and far
+    less to read and index than the whole city. Districts, stations and branches stay whole.
+    """
+    box = None if near is None else shapely.to_wkb(near)
     with _reading(bind) as conn:
         valid = _valid(at)
         grids = _rows(
             conn,
             "SELECT code, name, community_code, street_code, district_code, ST_AsBinary(geom)"
-            f" FROM grids WHERE {valid} ORDER BY code",
+            f" FROM grids WHERE {valid}{_near(box)} ORDER BY code",
             at,
+            box,
         )
         districts = _rows(
             conn,
@@ -137,7 +155,12 @@ def load_snapshot(bind: Engine | Connection, at: datetime | None = None) -> Snap
             " ORDER BY id",
             at,
         )
-        compounds = _rows(conn, "SELECT id, ST_AsBinary(geom) FROM compounds ORDER BY id", None)
+        compounds = _rows(
+            conn,
+            f"SELECT id, ST_AsBinary(geom) FROM compounds WHERE true{_near(box)} ORDER BY id",
+            None,
+            box,
+        )
         branches = _rows(
             conn,
             "SELECT id, name, kind, compound_id, grid_code, community_code FROM party_branches"

@@ -7,16 +7,13 @@ written (a separate connection would still see the old boundaries).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
-from gis.assign.snapshot import Snapshot, load_snapshot
+from gis.assign.snapshot import load_snapshot
 from gis.incidents import reassign_open
 from gis.settings import Settings
 
@@ -31,34 +28,12 @@ def near_deg(settings: Settings) -> float:
     return max(0.002, 2 * settings.snap_tolerance_m / M_PER_DEG_MIN)
 
 
-def _near(snap: Snapshot, box: BaseGeometry) -> Snapshot:
-    """The snapshot cut down to the grids and compounds near ``box``.
-
-    Every point re-assigned lies inside ``box``, and only units within the snap
-    tolerance of a point can answer for it, so the answers are the same as with
-    the whole city; building the nearest-edge index of a few dozen grids instead
-    of thousands keeps a commit fast. Districts, stations and branches stay whole.
-    """
-    keep = np.asarray(shapely.intersects(snap.grid_geom, box), dtype=bool)
-    near = np.asarray(shapely.intersects(snap.compound_geom, box), dtype=bool)
-    return replace(
-        snap,
-        grid_geom=snap.grid_geom[keep],
-        grid_code=snap.grid_code[keep],
-        grid_name=snap.grid_name[keep],
-        grid_community=snap.grid_community[keep],
-        grid_street=snap.grid_street[keep],
-        grid_district=snap.grid_district[keep],
-        compound_id=snap.compound_id[near],
-        compound_geom=snap.compound_geom[near],
-    )
-
-
 def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
     """An assigner over the boundaries as this transaction sees them (near ``box``)."""
-    # Read through this transaction's own connection: it sees the rows just written.
-    snap = load_snapshot(session.connection())
-    return Assigner(snap if box is None else _near(snap, box), settings)
+    # Read through this transaction's own connection: it sees the rows just written. Only
+    # the grids and compounds near ``box`` are read: building the nearest-edge index of a
+    # few dozen grids instead of thousands keeps a commit fast, with the same answers.
+    return Assigner(load_snapshot(session.connection(), near=box), settings)
 
 
 def affected_box(session: Session, codes: list[str]) -> BaseGeometry | None:
