@@ -4,9 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3
 TEST_APT_PACKAGES := chromium gdal-bin fonts-wqy-microhei
+# wrk: the load generator of the HTTP benchmarks (C, so the client takes little of the 2 cores)
+BENCH_APT_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup sysdeps test-sysdeps lint bench clean
+.PHONY: run test setup sysdeps test-sysdeps bench-sysdeps lint bench clean
 
 ## run: install everything, load the demo city, and serve on the embedded PostGIS
 run: setup
@@ -24,7 +26,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 ## bench: the benchmarks in tests/bench (not part of `make test`)
-bench: setup
+bench: setup test-sysdeps bench-sysdeps
 	$(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" -s
 
 setup: sysdeps $(VENV)/.installed node_modules/.installed
@@ -38,12 +40,20 @@ sysdeps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-test-sysdeps:
-	@missing=$$(for p in $(TEST_APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+# Installs the Debian packages of $(1) that are missing.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+test-sysdeps:
+	$(call apt_install,$(TEST_APT_PACKAGES))
+
+bench-sysdeps:
+	$(call apt_install,$(BENCH_APT_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(PY) ] || python3 -m venv $(VENV)

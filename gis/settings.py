@@ -7,6 +7,7 @@ HTTP limits. Both the domain (``gis``) and the ways in (``api``) read from here.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # HTTP worker processes of ``wangge serve``: one per core by default, since one Python
+    # process answers on one core at a time.
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
     # Domain rules (design.md).
     snap_tolerance_m: float = 50.0

@@ -75,7 +75,9 @@ def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> 
 def serve(
     host: str = typer.Option(None, help="Address to bind (default from WANGGE_HOST)."),
     port: int = typer.Option(None, help="Port (default from WANGGE_PORT)."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int = typer.Option(
+        None, min=1, help="Worker processes (default from WANGGE_WORKERS: one per core)."
+    ),
 ) -> None:
     """Start the database if needed, migrate, and serve the HTTP API."""
     import uvicorn
@@ -89,7 +91,7 @@ def serve(
         "api.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers,
+        workers=workers or settings.workers,
         log_level="info",
     )
 
