@@ -3,6 +3,11 @@
 Roles rank viewer < dispatcher < planner < admin. Without a token a request is
 ``anonymous``, allowed to read maps, boundaries and ``locate`` when the setting
 ``WANGGE_ANONYMOUS_READ`` is on, and never personal data.
+
+A browser cannot put a bearer header on a page load or a tile request, so reads also
+accept the token from the session cookie that the sign-in page (``/maps/sign-in``) sets.
+Writes take the header only: a cookie, which the browser sends on its own, can never
+make a write from another site.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 
@@ -45,6 +51,9 @@ class Principal:
 
 
 ANONYMOUS = Principal(role="anonymous", name="anonymous")
+SESSION_COOKIE = "wangge_session"
+READ_METHODS = frozenset({"GET", "HEAD"})
+SIGN_IN_PATH = "/maps/sign-in"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -53,6 +62,13 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+def session_token(request: Request) -> str | None:
+    """The session cookie's token, on reads only (see the module docstring)."""
+    if request.method not in READ_METHODS:
+        return None
+    return request.cookies.get(SESSION_COOKIE) or None
 
 
 def principal_for(request: Request, plain: str | None) -> Principal:
@@ -74,7 +90,16 @@ def principal_for(request: Request, plain: str | None) -> Principal:
 def current_principal(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is None:
-        cached = principal_for(request, bearer_token(request))
+        header = bearer_token(request)
+        if header is not None or (cookie := session_token(request)) is None:
+            cached = principal_for(request, header)
+        else:
+            try:
+                cached = principal_for(request, cookie)
+            except HTTPException:
+                # A session whose token was revoked ends quietly: the browser reads on as
+                # anonymous, and pages that need more send it to the sign-in page.
+                cached = ANONYMOUS
         request.state.principal = cached
     return cached
 
@@ -103,7 +128,38 @@ def require(role: str) -> Callable[[Request], Principal]:
     return dependency
 
 
+def sign_in_url(request: Request) -> str:
+    """The sign-in page, in this page's language, coming back to this page afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    lang = request.query_params.get("lang")
+    return f"{SIGN_IN_PATH}?next={quote(here, safe='')}" + (
+        f"&lang={quote(lang, safe='')}" if lang else ""
+    )
+
+
+def require_page(role: str) -> Callable[[Request], Principal]:
+    """Like :func:`require`, for HTML pages: a caller who is not signed in (or whose
+    session ended) is sent to the sign-in page instead of getting a JSON 401."""
+    check = require(role)
+
+    def dependency(request: Request) -> Principal:
+        try:
+            return check(request)
+        except HTTPException as exc:
+            if exc.status_code != 401:
+                raise
+            raise HTTPException(
+                status_code=303,
+                detail="sign in to see this page",
+                headers={"Location": sign_in_url(request)},
+            ) from exc
+
+    dependency.required_role = role  # type: ignore[attr-defined]
+    return dependency
+
+
 Viewer = Annotated[Principal, Depends(require("viewer"))]
+PageViewer = Annotated[Principal, Depends(require_page("viewer"))]
 Dispatcher = Annotated[Principal, Depends(require("dispatcher"))]
 Planner = Annotated[Principal, Depends(require("planner"))]
 Admin = Annotated[Principal, Depends(require("admin"))]

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # Bulk incident intake (CSV/NDJSON) may be far larger than an ordinary body.
     max_bulk_bytes: int = 256_000_000
     anonymous_read: bool = True
+    # How long the sign-in page's session cookie lasts (seconds): a working day.
+    session_max_age_s: int = Field(default=12 * 3600, ge=60)
     # Vertices one geometry in a request may have (edits, imports over HTTP, siting areas).
     max_vertices: int = 50_000
     # Requests per second per token (or per client address without one), token bucket;

@@ -177,6 +177,16 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def client(self) -> httpx.Client:
+        """A real HTTP client of this server (keeps cookies, follows no redirects)."""
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
 
 def _ephemeral_port() -> int:
     import socket
@@ -188,14 +198,13 @@ def _ephemeral_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(database_url).start()
-    yield server
-    server.stop()
+    with LiveServer(database_url) as server:
+        yield server
 
 
 @pytest.fixture
 def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server.base_url, timeout=30) as client:
+    with live_server.client() as client:
         yield client
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from api.auth import Dispatcher, Viewer
+from api.auth import Dispatcher, PageViewer
 from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
 from gis.errors import NotFound
@@ -69,7 +69,9 @@ def _page(body: str) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse, name="maps_index")
-def maps_index(request: Request, engine: EngineDep, _: Viewer, lang: str = "zh") -> HTMLResponse:
+def maps_index(
+    request: Request, engine: EngineDep, who: PageViewer, lang: str = "zh"
+) -> HTMLResponse:
     """Links to every map page."""
     t = texts(lang)
     with engine.connect() as conn:
@@ -91,6 +93,7 @@ def maps_index(request: Request, engine: EngineDep, _: Viewer, lang: str = "zh")
         pages=pages_,
         incidents=incidents,
         css=[href for _, href in LEAFLET_CSS],
+        signed_in=None if who.role == "anonymous" else who,
     )
     return _page(body)
 
@@ -109,7 +112,7 @@ def coverage(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    _: Viewer,
+    _: PageViewer,
     lang: str = "zh",
     at: datetime | None = None,
 ) -> HTMLResponse:
@@ -126,7 +129,7 @@ def grids(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
-    _: Viewer,
+    _: PageViewer,
     lang: str = "zh",
     at: datetime | None = None,
 ) -> HTMLResponse:
@@ -144,6 +147,7 @@ def dispatch(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    _: PageViewer,
     personal: Personal,
     lang: str = "zh",
 ) -> HTMLResponse:
@@ -187,7 +191,7 @@ def dispatch_reporter(
 
 @router.get("/editor", response_class=HTMLResponse)
 def editor(
-    request: Request, engine: EngineDep, settings: SettingsDep, _: Viewer, lang: str = "zh"
+    request: Request, engine: EngineDep, settings: SettingsDep, _: PageViewer, lang: str = "zh"
 ) -> HTMLResponse:
     """Draw a split line or a new outline, preview the impact, commit with a planner token."""
     t = texts(lang)

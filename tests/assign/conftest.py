@@ -36,14 +36,13 @@ def city(city_engine: Engine) -> Assigner:
 
 @pytest.fixture(scope="session")
 def city_server(city_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(city_url).start()
-    yield server
-    server.stop()
+    with LiveServer(city_url) as server:
+        yield server
 
 
 @pytest.fixture
 def city_http(city_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=city_server.base_url, timeout=30) as client:
+    with city_server.client() as client:
         yield client
 
 

@@ -57,7 +57,12 @@ def api_routes(app: FastAPI) -> list[tuple[str, set[str], Dependant]]:
     return found
 
 
+# Signing in and out take no role: they are how a browser shows one (test_sign_in.py).
+ROLE_FREE_WRITES = {("POST", "/maps/sign-in"), ("POST", "/maps/sign-out")}
+
+
 def write_routes(app: FastAPI) -> list[WriteRoute]:
+    """Every write route, the role-free ones included."""
     routes: list[WriteRoute] = []
     for path, methods, dependant in api_routes(app):
         for method in sorted(methods & set(WRITE_METHODS)):
@@ -66,8 +71,14 @@ def write_routes(app: FastAPI) -> list[WriteRoute]:
 
 
 @pytest.fixture(scope="session")
-def app_routes(database_url: str) -> list[WriteRoute]:
+def all_write_routes(database_url: str) -> list[WriteRoute]:
     return write_routes(create_app(Settings(database_url=database_url), url=database_url))
+
+
+@pytest.fixture(scope="session")
+def app_routes(all_write_routes: list[WriteRoute]) -> list[WriteRoute]:
+    """The write routes that must demand a role."""
+    return [r for r in all_write_routes if (r.method, r.template) not in ROLE_FREE_WRITES]
 
 
 STRICT: dict[str, Any] = {
@@ -81,14 +92,13 @@ STRICT: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def strict_server(database_url: str) -> Iterator[LiveServer]:
     """A server with a tiny rate and body limit and CORS for one origin."""
-    server = LiveServer(database_url, Settings(database_url=database_url, **STRICT)).start()
-    yield server
-    server.stop()
+    with LiveServer(database_url, Settings(database_url=database_url, **STRICT)) as server:
+        yield server
 
 
 @pytest.fixture
 def strict_http(strict_server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=strict_server.base_url, timeout=30) as client:
+    with strict_server.client() as client:
         yield client
 
 
