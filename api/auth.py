@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 
 from gis import privacy
+from gis.errors import check_scope, in_scope
 from gis.tokens import verify_token
 
 
@@ -39,15 +40,11 @@ class Principal:
 
     def covers(self, district_code: str | None) -> bool:
         """A district-scoped token acts only on its own district; others act city-wide."""
-        return self.district_code is None or district_code == self.district_code
+        return in_scope(district_code, self.district_code)
 
-    def check_district(self, district_code: str | None) -> None:
-        """403 when a district-scoped token reaches outside its district."""
-        if not self.covers(district_code):
-            raise HTTPException(
-                status_code=403,
-                detail=f"token is limited to district {self.district_code}",
-            )
+    def check_district(self, district_code: str | None, what: str = "this") -> None:
+        """403 (``OutOfScope``) when a district-scoped token reaches outside its district."""
+        check_scope(district_code, self.district_code, what)
 
 
 ANONYMOUS = Principal(role="anonymous", name="anonymous")

@@ -25,3 +25,23 @@ class NotFound(WanggeError):
 
 class Conflict(WanggeError):
     """The write clashes with the current state (stale base version, illegal transition)."""
+
+
+class OutOfScope(WanggeError):
+    """The caller is limited to one district (a district-scoped token) and this is another."""
+
+
+def in_scope(district_code: str | None, scope: str | None) -> bool:
+    """The one rule of district scope: a caller limited to district ``scope`` acts only on
+    what lies in that district; a caller with no scope acts city-wide."""
+    return scope is None or district_code == scope
+
+
+def check_scope(district_code: str | None, scope: str | None, what: str) -> None:
+    """:class:`OutOfScope` unless ``what`` (in ``district_code``) is in the caller's scope."""
+    if not in_scope(district_code, scope):
+        where = f"district {district_code}" if district_code else "no district"
+        raise OutOfScope(
+            f"{what} is in {where}; this token is limited to district {scope}",
+            field="district",
+        )

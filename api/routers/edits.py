@@ -47,17 +47,19 @@ class EditIn(BaseModel):
 
 
 @router.post("/preview")
-def preview(body: EditIn, session: SessionDep, settings: SettingsDep, _: Planner) -> dict[str, Any]:
+def preview(
+    body: EditIn, session: SessionDep, settings: SettingsDep, who: Planner
+) -> dict[str, Any]:
     """Validation and impact of an edit, and the ``base_version`` to commit it against.
 
     Nothing is written. Bad input is a 422 that says what and where."""
-    return preview_edit(session, body.request(), settings)
+    return preview_edit(session, body.request(), settings, who.district_code)
 
 
 @router.post("", status_code=201)
 def commit(body: EditIn, engine: EngineDep, settings: SettingsDep, who: Planner) -> dict[str, Any]:
     """Commit an edit in one transaction; a stale ``base_version`` is a 409 and changes nothing."""
-    return commit_edit(engine, body.request(), who.name, settings).as_dict()
+    return commit_edit(engine, body.request(), who.name, settings, who.district_code).as_dict()
 
 
 @router.get("")

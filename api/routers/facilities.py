@@ -96,6 +96,7 @@ def create_facility(
     """Add a facility; its service circle is computed in the same transaction."""
     with session.begin():
         facility, change = fac.create_facility(session, **body.model_dump(), settings=settings)
+        who.check_district(facility.district_code, "the facility")  # raising stores nothing
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)
     later.add_task(warm, engine)  # coverage figures ready before the planner asks
@@ -113,7 +114,9 @@ def update_facility(
 ) -> dict[str, Any]:
     """Move it, change its radius, capacity, name or hours; the circle follows."""
     with session.begin():
+        who.check_district(fac.get_facility(session, key).district_code, f"facility {key}")
         facility, change = fac.update_facility(session, key, **body.model_dump())
+        who.check_district(facility.district_code, "the facility's new place")
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)
     later.add_task(warm, engine)  # coverage figures ready before the planner asks
@@ -126,6 +129,7 @@ def retire_facility(
 ) -> dict[str, Any]:
     """Take it out of service (active = false, retired_at = now); the row stays for history."""
     with session.begin():
+        who.check_district(fac.get_facility(session, key).district_code, f"facility {key}")
         facility, change = fac.retire_facility(session, key)
         feature = _feature(session, facility)
     fac.facility_changed(engine, change, who.name)

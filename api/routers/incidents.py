@@ -103,6 +103,7 @@ async def post_incident(
     def work() -> tuple[dict[str, Any], bool]:
         with request.app.state.sessionmaker() as session, session.begin():
             incident, created = create_incident(session, data, who.name, current_assigner(engine))
+            who.check_district(incident.district_code, "the incident")  # raising stores nothing
             return _one(session, incident.id, personal), created
 
     body, created = await run_in_threadpool(work)
@@ -163,7 +164,8 @@ def transition(
     """Move the incident along the 12345 loop; an illegal step is 409 naming from and to."""
     with session.begin():
         step = Step(body.to, body.note, body.handled_directly, body.rating)
-        apply_step(session, incident_id, step, who.name)
+        incident = apply_step(session, incident_id, step, who.name)
+        who.check_district(incident.district_code, f"incident {incident_id}")  # undoes the step
         return _one(session, incident_id, personal)
 
 
@@ -196,7 +198,9 @@ async def post_bulk(
 
     def work() -> dict[str, Any]:
         with request.app.state.sessionmaker() as session, session.begin():
-            result = bulk.ingest_bytes(session, raw, fmt, who.name, current_assigner(engine))
+            result = bulk.ingest_bytes(
+                session, raw, fmt, who.name, current_assigner(engine), district=who.district_code
+            )
             if strict and result.bad_rows:
                 first = result.bad_rows[0]
                 raise InvalidInput(

@@ -235,6 +235,8 @@ def _new_request(request: Request, who: Principal, form: dict[str, str]) -> list
             raise Open311Error(400, f"service_code {data.category_code} is not a known service")
         assigner = current_assigner(request.app.state.engine)
         incident, _ = create_incident(session, data, f"open311:{who.name}", assigner)
+        if not who.covers(incident.district_code):  # raising here stores nothing
+            raise Open311Error(403, f"api_key is limited to district {who.district_code}")
         return [{"service_request_id": str(incident.id), "service_notice": "", "account_id": None}]
 
 

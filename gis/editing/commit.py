@@ -25,7 +25,7 @@ from gis.editing.plan import Plan, plan_edit
 from gis.editing.reassign import reassign
 from gis.editing.request import EditRequest
 from gis.editing.state import latest_version
-from gis.errors import Conflict, InvalidInput
+from gis.errors import Conflict, InvalidInput, check_scope
 from gis.settings import Settings
 
 # Key of the advisory lock every boundary commit takes (pg_advisory_xact_lock).
@@ -192,12 +192,19 @@ def _geojson(session: Session, column: str, version: int) -> dict[str, Any]:
     }
 
 
-def apply_edit(session: Session, req: EditRequest, actor: str, settings: Settings) -> CommitResult:
+def apply_edit(
+    session: Session,
+    req: EditRequest,
+    actor: str,
+    settings: Settings,
+    scope: str | None = None,
+) -> CommitResult:
     """The whole commit inside the caller's transaction (see :func:`commit_edit`)."""
     if not req.reason.strip():
         raise InvalidInput("a commit needs a reason (kept in the edit log)", field="reason")
     base = lock_and_check(session, req.base_version)
     plan = plan_edit(session, req, settings, with_impact=False)
+    check_scope(plan.district_code, scope, "the edit")
     at: datetime = session.execute(text("SELECT clock_timestamp()")).scalar_one()
     detail = {
         "params": req.params(),
@@ -245,10 +252,17 @@ def apply_edit(session: Session, req: EditRequest, actor: str, settings: Setting
     return CommitResult(version, base, plan.operation, at, moved, plan.summary, plan.report)
 
 
-def commit_edit(engine: Engine, req: EditRequest, actor: str, settings: Settings) -> CommitResult:
-    """Commit in its own transaction, then drop cached assignments."""
+def commit_edit(
+    engine: Engine,
+    req: EditRequest,
+    actor: str,
+    settings: Settings,
+    scope: str | None = None,
+) -> CommitResult:
+    """Commit in its own transaction, then drop cached assignments. ``scope``: the one
+    district a district-scoped caller may edit (the edit must lie in it)."""
     with session_scope(engine) as session:
-        result = apply_edit(session, req, actor, settings)
+        result = apply_edit(session, req, actor, settings, scope)
     from gis import assign
 
     assign.invalidate(engine)
@@ -291,10 +305,13 @@ def _after_features(session: Session, plan: Plan) -> list[dict[str, Any]]:
     return features
 
 
-def preview_edit(session: Session, req: EditRequest, settings: Settings) -> dict[str, Any]:
+def preview_edit(
+    session: Session, req: EditRequest, settings: Settings, scope: str | None = None
+) -> dict[str, Any]:
     """Validation and impact of an edit, written nowhere; ``base_version`` to commit it on."""
     base = latest_version(session)
     plan = plan_edit(session, req, settings)
+    check_scope(plan.district_code, scope, "the edit")
     return {
         "base_version": base,
         "operation": plan.operation,

@@ -253,6 +253,26 @@ def store_frame(
     return stored, ids
 
 
+def _outside_district(
+    good: pl.DataFrame, keep: np.ndarray, districts: np.ndarray, district: str
+) -> tuple[np.ndarray, list[BadRow]]:
+    """Kept rows assigned to another district than ``district`` (the caller's scope):
+    their mask and their refusals."""
+    other = keep & (districts != district)
+    if not other.any():
+        return other, []
+    part = good[np.flatnonzero(other).tolist()]
+    return other, [
+        BadRow(int(row), f"location: in district {code}, outside district {district}", ext)
+        for row, code, ext in zip(
+            part.get_column(ROW),
+            districts[other].tolist(),
+            part.get_column("external_id"),
+            strict=True,
+        )
+    ]
+
+
 def ingest_frame(
     session: Session,
     frame: pl.DataFrame,
@@ -260,8 +280,10 @@ def ingest_frame(
     actor: str,
     assigner: Assigner | None = None,
     progress: Progress = _noop,
+    district: str | None = None,
 ) -> IngestResult:
-    """The shared tail of every bulk intake: check, convert, assign, store."""
+    """The shared tail of every bulk intake: check, convert, assign, store. With
+    ``district`` (a district-scoped caller), rows assigned elsewhere are refused."""
     result = IngestResult(received=frame.height + len(bad))
     good, broken = check(frame, categories(session))
     progress("check", 1.0)
@@ -275,6 +297,12 @@ def ingest_frame(
         progress("assign", 1.0)
         suspect |= cols.match == "outside"
         keep, refused = _judge(good, suspect, assigner)
+        if district is not None:
+            other, elsewhere = _outside_district(
+                good, keep, np.asarray(cols.district_code), district
+            )
+            keep &= ~other
+            refused += elsewhere
         bad += refused
         staged = _stage_frame(good, lon, lat, cols)
         if refused:
@@ -290,10 +318,11 @@ def ingest(
     records: Iterable[Mapping[str, Any]],
     actor: str,
     assigner: Assigner | None = None,
+    district: str | None = None,
 ) -> IngestResult:
     """Validate, assign and store records; duplicates by external_id are not stored again."""
     frame, bad = from_records(records)
-    return ingest_frame(session, frame, bad, actor, assigner)
+    return ingest_frame(session, frame, bad, actor, assigner, district=district)
 
 
 def ingest_bytes(
@@ -303,8 +332,9 @@ def ingest_bytes(
     actor: str,
     assigner: Assigner | None = None,
     progress: Progress = _noop,
+    district: str | None = None,
 ) -> IngestResult:
-    """A CSV or NDJSON file's bytes → stored incidents."""
+    """A CSV or NDJSON file's bytes → stored incidents (``district``: see ingest_frame)."""
     frame, bad = read_bytes(data, fmt)
     progress("read", 1.0)
-    return ingest_frame(session, frame, bad, actor, assigner, progress)
+    return ingest_frame(session, frame, bad, actor, assigner, progress, district)
