@@ -42,6 +42,8 @@ class NewToken(TokenOut):
 
 @router.post("", status_code=201, response_model=NewToken)
 def create(body: TokenIn, principal: Admin, session: SessionDep) -> NewToken:
+    # A district's administrator issues tokens for that district only.
+    principal.check_district(body.district_code, "the new token")
     with session.begin():
         plain, token = create_token(session, body.role, body.name, body.district_code)
         session.refresh(token)
@@ -50,7 +52,7 @@ def create(body: TokenIn, principal: Admin, session: SessionDep) -> NewToken:
 
 @router.get("", response_model=list[TokenOut])
 def list_(principal: Admin, session: SessionDep) -> list[TokenOut]:
-    return [_out(t) for t in list_tokens(session)]
+    return [_out(t) for t in list_tokens(session) if principal.covers(t.district_code)]
 
 
 @router.delete("/{token_id}", response_model=TokenOut)
@@ -58,7 +60,9 @@ def revoke(
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], principal: Admin, session: SessionDep
 ) -> TokenOut:
     with session.begin():
-        return _out(revoke_token(session, token_id))
+        token = revoke_token(session, token_id)
+        principal.check_district(token.district_code, f"token {token_id}")  # undoes the revoke
+        return _out(token)
 
 
 def _out(token: object) -> TokenOut:

@@ -190,3 +190,25 @@ def test_facilities_only_in_the_home_district(city: ScopedCity) -> None:
     created = city.http.post("/api/v1/facilities", json=home, headers=headers)
     assert created.status_code == 201, created.text
     assert city.scalar(stations) == before + 1
+
+
+def test_a_district_admin_manages_its_own_district_tokens_only(city: ScopedCity) -> None:
+    with session_scope(city.engine) as session:
+        admin = create_token(session, "admin", "chengzhong admin", HOME)[0]
+        away_id = create_token(session, "viewer", "chengxi viewer", ELSEWHERE)[1].id
+    headers = bearer(admin)
+    for district in (None, ELSEWHERE):
+        body = {"role": "viewer", "name": "desk", "district_code": district}
+        _refused(city.http.post("/api/v1/tokens", json=body, headers=headers))
+    _refused(city.http.delete(f"/api/v1/tokens/{away_id}", headers=headers))
+    assert city.scalar("SELECT revoked_at FROM api_tokens WHERE id = :i", i=away_id) is None
+    listed = city.http.get("/api/v1/tokens", headers=headers).json()
+    assert listed and {t["district_code"] for t in listed} == {HOME}
+    made = city.http.post(
+        "/api/v1/tokens",
+        json={"role": "viewer", "name": "desk", "district_code": HOME},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    mine = made.json()["id"]
+    assert city.http.delete(f"/api/v1/tokens/{mine}", headers=headers).status_code == 200
