@@ -7,7 +7,6 @@ the open incidents whose responsible station may have changed.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from dataclasses import dataclass
@@ -17,9 +16,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from gis import assign
 from gis.coords import check_lonlat, to_storage
 from gis.coverage.circles import refresh_service_areas
+from gis.db import session_scope
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.incidents import reassign_open
 from gis.models import District, Facility
 from gis.settings import Settings, get_settings
 
@@ -251,20 +253,13 @@ def list_facilities(
 
 
 def facility_changed(engine: Engine, change: FacilityChange, actor: str) -> int:
-    """After commit: drop cached assignments and re-assign open incidents a station change affects.
-
-    Returns how many incidents were re-assigned (0 while those engines are not installed).
-    """
-    assign = _optional("gis.assign")
-    if assign is not None and hasattr(assign, "invalidate"):
-        assign.invalidate(engine)
-    incidents = _optional("gis.incidents")
-    if change.type != STATION or assign is None or incidents is None:
-        return 0
-    if not hasattr(incidents, "reassign_open") or not hasattr(assign, "current_assigner"):
+    """After commit: drop cached assignments and re-assign open incidents a station change
+    affects. Returns how many incidents were re-assigned."""
+    assign.invalidate(engine)
+    if change.type != STATION:
         return 0
     try:
-        return _reassign(engine, change, actor, assign, incidents)
+        return _reassign(engine, change, actor)
     except Exception:
         # The facility edit is committed; a failed follow-up must not turn it into an error.
         # The assignment engine re-reads stations on its next refresh.
@@ -272,11 +267,7 @@ def facility_changed(engine: Engine, change: FacilityChange, actor: str) -> int:
         return 0
 
 
-def _reassign(
-    engine: Engine, change: FacilityChange, actor: str, assign: Any, incidents: Any
-) -> int:
-    from gis.db import session_scope
-
+def _reassign(engine: Engine, change: FacilityChange, actor: str) -> int:
     with session_scope(engine) as session:
         ids = session.scalars(
             text(
@@ -289,21 +280,13 @@ def _reassign(
         ).all()
         if not ids:
             return 0
-        count: int = incidents.reassign_open(
+        return reassign_open(
             session,
             assign.current_assigner(engine),
             incident_ids=list(ids),
             actor=actor,
             reason=f"facility {change.facility_id} changed",
         )
-        return count
-
-
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 def as_feature(facility: Facility, lon: float, lat: float) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from gis.classify import recompute_classes, stored_counts
+from gis.classify import ATTRIBUTES, recompute_classes, stored_counts
 from gis.coverage.circles import refresh_service_areas
 from gis.db import make_engine, session_scope
 from gis.demo import plan
@@ -82,18 +82,7 @@ def write_city(session: Session, city: City, version_id: int) -> None:
         ("code", "name", "district_code", "kind", "geom", "version_id"),
         ((s.code, s.name, s.district_code, s.kind, _wkb(s.geom), v) for s in city.streets),
     )
-    attrs = (
-        "households",
-        "residents",
-        "commercial_housing_residents",
-        "old_compound_residents",
-        "resettlement_residents",
-        "elderly_residents",
-        "migrant_residents",
-        "property_management",
-        "facilities_complete",
-        "area_type",
-    )
+    attrs = ("households", *ATTRIBUTES)
     _copy(
         session,
         "communities",

@@ -24,22 +24,12 @@ from gis.db import session_scope
 from gis.editing.plan import Plan, plan_edit
 from gis.editing.reassign import reassign
 from gis.editing.request import EditRequest
-from gis.editing.state import latest_version
+from gis.editing.state import COMMUNITY_FIELDS, GRID_FIELDS, latest_version
 from gis.errors import Conflict, InvalidInput, check_scope
 from gis.settings import Settings
 
 # Key of the advisory lock every boundary commit takes (pg_advisory_xact_lock).
 EDIT_LOCK_KEY = 0x57616E67  # "Wang"
-
-GRID_INSERT = (
-    "code, name, district_code, community_code, street_code, kind, households, residents,"
-    " worker_name"
-)
-COMMUNITY_INSERT = (
-    "code, name, district_code, street_code, area_type, households, residents,"
-    " commercial_housing_residents, old_compound_residents, resettlement_residents,"
-    " elderly_residents, migrant_residents, property_management, facilities_complete, class"
-)
 
 
 @dataclass
@@ -230,9 +220,9 @@ def apply_edit(
         },
     ).scalar_one()
     _close_rows(session, "communities", plan.close_communities, version, at)
-    _open_rows(session, "communities", COMMUNITY_INSERT, plan.open_communities, version, at)
+    _open_rows(session, "communities", COMMUNITY_FIELDS, plan.open_communities, version, at)
     _close_rows(session, "grids", plan.close_grids, version, at)
-    _open_rows(session, "grids", GRID_INSERT, plan.open_grids, version, at)
+    _open_rows(session, "grids", GRID_FIELDS, plan.open_grids, version, at)
     _follow(session, plan)
     reason = f"boundary version {version} ({plan.operation}): {req.reason}"
     moved = reassign(session, plan.affected, actor, reason, settings)

@@ -13,19 +13,20 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
+from gis.assign.metric import degree_tolerance
 from gis.assign.snapshot import load_snapshot
 from gis.incidents import reassign_open
 from gis.settings import Settings
 
-# Metres per degree of longitude at 60° latitude: converting metres to degrees with it
-# over-reaches everywhere south of 60° (all of China but the far north of Heilongjiang).
-M_PER_DEG_MIN = 55_000.0
+# Snapped and unassigned incidents are checked this far around the edited grids, at least.
+NEAR_MIN_M = 100.0
 
 
-def near_deg(settings: Settings) -> float:
+def near_deg(settings: Settings, box: BaseGeometry) -> float:
     """How far (degrees) from the edited grids snapped or unassigned incidents are checked:
-    twice the snap tolerance, at least ~100 m."""
-    return max(0.002, 2 * settings.snap_tolerance_m / M_PER_DEG_MIN)
+    twice the snap tolerance, at least NEAR_MIN_M, at the box's latitudes."""
+    metres = max(NEAR_MIN_M, 2 * settings.snap_tolerance_m)
+    return degree_tolerance(metres, max(abs(box.bounds[1]), abs(box.bounds[3])))
 
 
 def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
@@ -72,7 +73,7 @@ def reassign(
     box = affected_box(session, codes) if codes else None
     if box is None:
         return 0
-    near = near_deg(settings)
+    near = near_deg(settings, box)
     ids = incidents_to_check(session, codes, box, near)
     if not ids:
         return 0

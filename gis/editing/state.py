@@ -16,18 +16,19 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.classify import ATTRIBUTES
 from gis.errors import InvalidInput, NotFound
 
-GRID_COLUMNS = (
-    "id, code, name, district_code, community_code, street_code, kind, households, residents,"
-    " worker_name, ST_AsBinary(geom) AS wkb"
+# The columns an edit copies from a boundary row to its successor (commit.py inserts them).
+GRID_FIELDS = (
+    "code, name, district_code, community_code, street_code, kind, households, residents,"
+    " worker_name"
 )
-COMMUNITY_COLUMNS = (
-    "id, code, name, district_code, street_code, area_type, households, residents,"
-    " commercial_housing_residents, old_compound_residents, resettlement_residents,"
-    " elderly_residents, migrant_residents, property_management, facilities_complete, class,"
-    " ST_AsBinary(geom) AS wkb"
+COMMUNITY_FIELDS = ", ".join(
+    ("code", "name", "district_code", "street_code", "households", *ATTRIBUTES, "class")
 )
+GRID_COLUMNS = f"id, {GRID_FIELDS}, ST_AsBinary(geom) AS wkb"
+COMMUNITY_COLUMNS = f"id, {COMMUNITY_FIELDS}, ST_AsBinary(geom) AS wkb"
 
 
 @dataclass
