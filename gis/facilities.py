@@ -22,13 +22,10 @@ from gis.coverage.circles import refresh_service_areas
 from gis.db import session_scope
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.incidents import reassign_open
-from gis.models import District, Facility
+from gis.models import CANTEEN, FACILITY_TYPES, STATION, District, Facility
 from gis.settings import Settings, get_settings
 
 MAX_RADIUS_M = 50_000.0
-STATION = "enforcement_station"  # 综合执法服务站
-CANTEEN = "elderly_canteen"  # 爱老幸福食堂
-FACILITY_TYPES = (STATION, CANTEEN)
 CODE_PREFIX = {STATION: "ES", CANTEEN: "EC"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 log = logging.getLogger(__name__)

@@ -11,6 +11,7 @@ from api.auth import Planner, Viewer
 from api.deps import EngineDep
 from gis.coverage.siting import SitingRequest, site
 from gis.coverage.stats import coverage_stats
+from gis.models import STATION
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 
@@ -52,7 +53,7 @@ class SitingIn(BaseModel):
         default=None,
         description="How many sites; default 1 (add) or the district's count (relocate)",
     )
-    type: str = "enforcement_station"
+    type: str = STATION
     objective: str = Field(
         "residents", description="residents, households, elderly_residents or incidents"
     )

@@ -21,24 +21,14 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
-STATION_TYPE = "enforcement_station"  # 综合执法服务站
+from gis.models import STATION
+from gis.validity import boundary_valid, facility_in_service
 
 Objects = NDArray[np.object_]
 
 
 def _valid(at: datetime | None) -> str:
-    """Rows of a versioned boundary table valid at ``at`` (current when None)."""
-    if at is None:
-        return "valid_to IS NULL"
-    return "valid_from <= :at AND (valid_to IS NULL OR valid_to > :at)"
-
-
-def _facility_filter(at: datetime | None) -> str:
-    # Facilities carry no validity interval, only a retirement time: as of ``at`` a
-    # station counts when it is active now or was retired after ``at``.
-    if at is None:
-        return "active AND retired_at IS NULL"
-    return "((active AND retired_at IS NULL) OR retired_at > :at)"
+    return boundary_valid(None, at is not None)
 
 
 @dataclass
@@ -151,7 +141,8 @@ def load_snapshot(
         stations = _rows(
             conn,
             "SELECT id, code, name, ST_X(geom), ST_Y(geom), service_radius_m, district_code"
-            f" FROM facilities WHERE type = '{STATION_TYPE}' AND {_facility_filter(at)}"
+            f" FROM facilities WHERE type = '{STATION}'"
+            f" AND {facility_in_service(None, at is not None)}"
             " ORDER BY id",
             at,
         )
@@ -210,11 +201,11 @@ def load_snapshot(
 
 
 FINGERPRINT_SQL = text(
-    """
+    f"""
     SELECT (SELECT max(id) FROM boundary_versions),
            (SELECT md5(coalesce(string_agg(concat_ws('|', id, active, retired_at,
                     service_radius_m, district_code, code, name, ST_AsEWKB(geom)), ',' ORDER BY id),
-                    '')) FROM facilities WHERE type = 'enforcement_station'),
+                    '')) FROM facilities WHERE type = '{STATION}'),
            (SELECT md5(coalesce(string_agg(concat_ws('|', id, md5(ST_AsEWKB(geom))), ','
                     ORDER BY id), '')) FROM compounds),
            (SELECT concat_ws('|', count(*), max(id), sum(hashtext(concat_ws('|', kind, name,

@@ -25,8 +25,8 @@ from gis.boundaries.io import SourceLayer
 from gis.boundaries.store import PLACE_MODELS, Progress, features, to_shapes, units
 from gis.boundaries.validate import Defect, Units, locations, validate_layer
 from gis.coverage.circles import refresh_service_areas
-from gis.facilities import FACILITY_TYPES, MAX_RADIUS_M, default_radius_m
-from gis.models import SRID, Compound
+from gis.facilities import MAX_RADIUS_M, default_radius_m
+from gis.models import FACILITY_TYPES, SRID, Compound
 
 
 def import_places(

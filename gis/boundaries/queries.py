@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from gis.boundaries import BOUNDARY_LEVELS, CODE_LENGTH
 from gis.errors import InvalidInput, NotFound
+from gis.validity import boundary_valid
 
 CHINA_TIME = timezone(timedelta(hours=8), "CST")  # a time given without offset is Beijing time
 COLLECTIONS = {
@@ -87,11 +88,7 @@ def check_code(level: str, code: str) -> str:
 
 
 def _valid(alias: str, at: datetime | None) -> str:
-    """Rows current now, or valid at ``:at`` (two plain forms so the planner can use indexes)."""
-    current = f"{alias}.valid_to IS NULL"
-    if at is None:
-        return current
-    return f"({alias}.valid_from <= :at AND ({current} OR {alias}.valid_to > :at))"
+    return boundary_valid(alias, at is not None)
 
 
 def _properties(level: str, at: datetime | None) -> tuple[str, str]:

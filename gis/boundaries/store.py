@@ -10,14 +10,14 @@ import numpy as np
 import shapely
 from geoalchemy2 import WKBElement
 from numpy.typing import NDArray
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import TextClause, func, or_, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from gis.boundaries import BOUNDARY_LEVELS, CODE_LENGTH
 from gis.boundaries.fields import FIELDS, Field
 from gis.boundaries.validate import Units
 from gis.models import BOUNDARY_MODELS, SRID, Building, Compound, Facility
+from gis.validity import boundary_valid
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a long step advances."""
@@ -34,11 +34,10 @@ def attribute(field: Field) -> str:
     return "community_class" if field.name == "class" else field.name
 
 
-def valid_at(model: Any, at: datetime | None) -> ColumnElement[bool]:
+def valid_at(model: Any, at: datetime | None) -> TextClause:
     """Rows current now (``at`` None) or valid at ``at``."""
-    if at is None:
-        return model.valid_to.is_(None)  # type: ignore[no-any-return]
-    return and_(model.valid_from <= at, or_(model.valid_to.is_(None), model.valid_to > at))
+    clause = text(boundary_valid(model.__tablename__, at is not None))
+    return clause if at is None else clause.bindparams(at=at)
 
 
 def to_shapes(wkbs: Sequence[Any]) -> NDArray[np.object_]:

@@ -24,6 +24,7 @@ from gis.coverage.solvers import CoverageMatrix, Solution, build_matrix, exact, 
 from gis.coverage.stats import DAY_S, Scope, resolve_scope, scope_geometry
 from gis.errors import InvalidInput
 from gis.facilities import check_radius, check_type, default_radius_m
+from gis.models import STATION
 
 OBJECTIVES = ("residents", "households", "elderly_residents", "incidents")
 CANDIDATE_SOURCES = ("lattice", "grid_centroids")
@@ -35,7 +36,7 @@ MAX_CANDIDATES = 20_000
 class SitingRequest:
     district: str
     k: int | None = None
-    type: str = "enforcement_station"
+    type: str = STATION
     objective: str = "residents"
     candidates: str = "lattice"
     spacing_m: float = 250.0

@@ -23,7 +23,8 @@ from gis.coords import geometry_from_local, geometry_to_local
 from gis.coverage.snapshot import INCIDENT_HORIZON_DAYS, Facilities, Points, Snapshot
 from gis.coverage.snapshot import current_snapshot as current_snapshot
 from gis.errors import InvalidInput, NotFound
-from gis.facilities import CANTEEN, check_type
+from gis.facilities import check_type
+from gis.models import CANTEEN, FACILITY_TYPES
 
 LEVELS = ("district", "street", "community")
 TABLES = {"district": "districts", "street": "streets", "community": "communities"}
@@ -279,7 +280,6 @@ def _loads(
 def warm(engine: Engine) -> None:
     """Precompute the whole-city figures of every type (after a facility change, say),
     so the next request finds them cached."""
-    from gis.facilities import FACILITY_TYPES
 
     for kind in FACILITY_TYPES:
         coverage_stats(engine, kind)

@@ -9,21 +9,15 @@ import orjson
 from sqlalchemy import Connection, text
 
 from gis.errors import NotFound
-
-STATION = "enforcement_station"
-CANTEEN = "elderly_canteen"
+from gis.validity import boundary_valid, facility_in_service
 
 
 def _valid(alias: str, at: datetime | None) -> str:
-    if at is None:
-        return f"{alias}.valid_to IS NULL"
-    return f"{alias}.valid_from <= :at AND ({alias}.valid_to IS NULL OR {alias}.valid_to > :at)"
+    return boundary_valid(alias, at is not None)
 
 
 def _facility_valid(at: datetime | None) -> str:
-    if at is None:
-        return "f.active AND f.retired_at IS NULL"
-    return "f.created_at <= :at AND (f.retired_at IS NULL OR f.retired_at > :at)"
+    return facility_in_service("f", at is not None)
 
 
 def _collection(rows: Any) -> dict[str, Any]:
@@ -139,8 +133,8 @@ WHERE i.id = :id
         hit = conn.execute(
             text(
                 f"SELECT id, code, name, ST_AsGeoJSON(geom, 6) AS geometry FROM {table} u"
-                " WHERE code = :code ORDER BY (u.valid_from <= :at AND (u.valid_to IS NULL"
-                " OR u.valid_to > :at)) DESC, u.valid_to IS NULL DESC LIMIT 1"
+                f" WHERE code = :code ORDER BY {boundary_valid('u', True)} DESC,"
+                " u.valid_to IS NULL DESC LIMIT 1"
             ),
             {"code": code, "at": at},
         ).first()

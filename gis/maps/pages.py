@@ -26,6 +26,7 @@ from gis.maps.base import (
     shift_geometry,
     shift_point,
 )
+from gis.models import CANTEEN, STATION
 from gis.settings import Settings
 
 STATION_COLOUR, CANTEEN_COLOUR = "#08519c", "#a63603"
@@ -79,9 +80,7 @@ def _facilities(
             ).add_to(circles)
         lon, lat = shift_point(f["lon"], f["lat"], s)
         details = [(t["code"], f["code"]), (t["radius"], f"{f['service_radius_m']:.0f} m")]
-        details += (
-            [(t["staff"], f["staff"])] if kind == data.STATION else [(t["seats"], f["seats"])]
-        )
+        details += [(t["staff"], f["staff"])] if kind == STATION else [(t["seats"], f["seats"])]
         details.append((t["hours"], f["hours"]))
         folium.CircleMarker(
             [lat, lon],
@@ -125,7 +124,7 @@ def coverage_page(
     communities.add_to(m)
     m.add_child(Register("communities", communities))
     uncovered = folium.GeoJson(
-        shift_geojson(data.uncovered(conn, data.STATION, at), s),
+        shift_geojson(data.uncovered(conn, STATION, at), s),
         name=t["uncovered"],
         style_function=lambda _: {
             # Outline only: a fill would change the class colours beneath.
@@ -139,8 +138,8 @@ def coverage_page(
     uncovered.add_to(m)
     m.add_child(Register("uncovered", uncovered))
     _district_outlines(m, conn, t, s, at)
-    _facilities(m, conn, t, s, at, data.STATION, "stations", STATION_COLOUR)
-    _facilities(m, conn, t, s, at, data.CANTEEN, "canteens", CANTEEN_COLOUR)
+    _facilities(m, conn, t, s, at, STATION, "stations", STATION_COLOUR)
+    _facilities(m, conn, t, s, at, CANTEEN, "canteens", CANTEEN_COLOUR)
     folium.LayerControl(collapsed=False).add_to(m)
     swatch = '<i style="background:{}"></i>{}'
     items = [swatch.format(CLASS_COLOURS[c], f"{t['community_class']} {c}") for c in "ABCD"]

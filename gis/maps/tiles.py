@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from gis.coords import from_storage
 from gis.db import libpq_url
 from gis.errors import InvalidInput, NotFound
+from gis.validity import boundary_valid, facility_in_service
 
 EXTENT = 4096
 BUFFER = 64
@@ -105,11 +106,7 @@ def _bounds(lonlat: bool) -> str:
 
 
 def _boundary_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
-    when = (
-        "t.valid_from <= :at AND (t.valid_to IS NULL OR t.valid_to > :at)"
-        if at
-        else "t.valid_to IS NULL"
-    )
+    when = boundary_valid("t", at)
     return f"""
 WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},
@@ -123,11 +120,7 @@ SELECT ST_AsMVT(f, '{layer.name}', {EXTENT}, 'geom', 'id') FROM f WHERE geom IS 
 
 
 def _facility_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
-    when = (
-        "t.created_at <= :at AND (t.retired_at IS NULL OR t.retired_at > :at)"
-        if at
-        else "t.active AND t.retired_at IS NULL"
-    )
+    when = facility_in_service("t", at)
     return f"""
 WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},

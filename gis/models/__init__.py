@@ -20,15 +20,26 @@ from gis.models.incidents import (
     IncidentCategory,
     IncidentEvent,
 )
-from gis.models.places import Building, Compound, Facility, PartyBranch
+from gis.models.places import (
+    CANTEEN,
+    FACILITY_TYPES,
+    STATION,
+    Building,
+    Compound,
+    Facility,
+    PartyBranch,
+)
 
 __all__ = [
     "AUDIT_ACTIONS",
     "BOUNDARY_MODELS",
+    "CANTEEN",
     "CHANNELS",
+    "FACILITY_TYPES",
     "MATCHES",
     "ROLES",
     "SRID",
+    "STATION",
     "STATUSES",
     "ApiToken",
     "AuditEntry",

@@ -102,6 +102,11 @@ class PartyBranch(Base):
     )
 
 
+STATION = "enforcement_station"  # 综合执法服务站
+CANTEEN = "elderly_canteen"  # 爱老幸福食堂
+FACILITY_TYPES = (STATION, CANTEEN)
+
+
 class Facility(Base):
     """Service point: enforcement station (综合执法服务站), elderly canteen (爱老幸福食堂), ...
 

@@ -175,6 +175,18 @@ def test_at_before_any_boundary_has_no_units(city_engine: Engine) -> None:
     assert a.boundary_version_id is None
 
 
+def test_at_counts_only_stations_in_service_then(city_engine: Engine) -> None:
+    """As of a time, a station counts once created and until retired (as the maps draw it)."""
+    with city_engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("UPDATE facilities SET created_at = '2026-06-01T00:00:00Z'")
+        before = Assigner.load(conn, at=datetime(2026, 3, 1, tzinfo=UTC)).locate(101.76, 36.555)
+        after = Assigner.load(conn, at=datetime(2026, 7, 1, tzinfo=UTC)).locate(101.76, 36.555)
+        now = Assigner.load(conn).locate(101.76, 36.555)
+        conn.rollback()
+    assert before.grid is not None and before.station is None
+    assert now.station is not None and after.station == now.station
+
+
 def test_load_inside_an_open_transaction(city_engine: Engine) -> None:
     with city_engine.connect() as conn, conn.begin():
         conn.exec_driver_sql("UPDATE facilities SET service_radius_m = 12000 WHERE code = 'ES-S3'")
