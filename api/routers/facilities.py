@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from api.auth import Planner, Viewer
 from api.deps import EngineDep, SessionDep, SettingsDep
@@ -84,6 +84,14 @@ def get_facility(key: str, session: SessionDep, _: Viewer) -> dict[str, Any]:
     return feature
 
 
+def _after_change(
+    engine: Engine, change: fac.FacilityChange, actor: str, later: BackgroundTasks
+) -> None:
+    """After the commit: incidents re-assigned; coverage figures warmed before the planner asks."""
+    fac.facility_changed(engine, change, actor)
+    later.add_task(warm, engine)
+
+
 @router.post("", status_code=201)
 def create_facility(
     body: FacilityIn,
@@ -98,8 +106,7 @@ def create_facility(
         facility, change = fac.create_facility(session, **body.model_dump(), settings=settings)
         who.check_district(facility.district_code, "the facility")  # raising stores nothing
         feature = _feature(session, facility)
-    fac.facility_changed(engine, change, who.name)
-    later.add_task(warm, engine)  # coverage figures ready before the planner asks
+    _after_change(engine, change, who.name, later)
     return feature
 
 
@@ -118,8 +125,7 @@ def update_facility(
         facility, change = fac.update_facility(session, key, **body.model_dump())
         who.check_district(facility.district_code, "the facility's new place")
         feature = _feature(session, facility)
-    fac.facility_changed(engine, change, who.name)
-    later.add_task(warm, engine)  # coverage figures ready before the planner asks
+    _after_change(engine, change, who.name, later)
     return feature
 
 
@@ -132,6 +138,5 @@ def retire_facility(
         who.check_district(fac.get_facility(session, key).district_code, f"facility {key}")
         facility, change = fac.retire_facility(session, key)
         feature = _feature(session, facility)
-    fac.facility_changed(engine, change, who.name)
-    later.add_task(warm, engine)  # coverage figures ready before the planner asks
+    _after_change(engine, change, who.name, later)
     return feature

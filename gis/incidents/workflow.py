@@ -92,42 +92,32 @@ def apply_step(session: Session, incident_id: int, step: Step, actor: str) -> In
     check_step(incident.status, step)
     now = datetime.now(UTC)
     detail: dict[str, Any] = {}
+    kind, before = step.to, None
     if step.to in FOLLOW_UPS:
         if step.to == "callback":
             incident.callback_at = now
         if step.rating is not None:
             incident.rating = step.rating
             detail["rating"] = step.rating
-        session.add(
-            IncidentEvent(
-                incident_id=incident.id,
-                district_code=incident.district_code,
-                at=now,
-                actor=actor,
-                kind=step.to,
-                note=step.note,
-                detail=detail,
-            )
-        )
     else:
-        before = incident.status
+        kind, before = "transition", incident.status
         incident.status = step.to
         if step.to == "closed":
             incident.closed_at = now
             incident.handled_directly = incident.handled_directly or step.handled_directly
             detail["handled_directly"] = incident.handled_directly
-        session.add(
-            IncidentEvent(
-                incident_id=incident.id,
-                district_code=incident.district_code,
-                at=now,
-                actor=actor,
-                kind="transition",
-                from_status=before,
-                to_status=step.to,
-                note=step.note,
-                detail=detail,
-            )
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            district_code=incident.district_code,
+            at=now,
+            actor=actor,
+            kind=kind,
+            from_status=before,
+            to_status=None if before is None else step.to,
+            note=step.note,
+            detail=detail,
         )
+    )
     session.flush()
     return incident
