@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from api.cli.common import open_engine
-
-if TYPE_CHECKING:
-    from gis.models import Facility
+from gis import facilities as fac
+from gis.db import session_scope
+from gis.models import Facility
 
 facility_app = typer.Typer(
     help="Service facilities (服务设施) and their circles.", no_args_is_help=True
 )
 out = Console()
 ACTOR = "cli"
-
-
-def _domain() -> tuple[Any, Any]:
-    # Imported on use: every `wangge` command loads this module, few need the domain.
-    from gis import facilities
-    from gis.db import session_scope
-
-    return facilities, session_scope
 
 
 def _report(action: str, facility: Facility) -> None:
@@ -51,7 +41,6 @@ def add(
     hours: str = typer.Option("24h", "--hours"),
 ) -> None:
     """Add a facility; its service circle is computed at once."""
-    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.create_facility(
@@ -81,7 +70,6 @@ def move(
     district: str | None = typer.Option(None, "--district", help="When it moves to another"),
 ) -> None:
     """Move a facility; its circle follows."""
-    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.update_facility(
@@ -101,7 +89,6 @@ def set_(
     hours: str | None = typer.Option(None, "--hours"),
 ) -> None:
     """Change radius, capacity, name or hours."""
-    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.update_facility(
@@ -114,7 +101,6 @@ def set_(
 @facility_app.command("retire")
 def retire(key: str = typer.Argument(..., help="Facility id or code")) -> None:
     """Take a facility out of service; its row stays for history."""
-    fac, session_scope = _domain()
     engine = open_engine()
     with session_scope(engine) as session:
         facility, change = fac.retire_facility(session, key)
@@ -129,7 +115,6 @@ def list_(
     all_: bool = typer.Option(False, "--all", help="Include retired facilities"),
 ) -> None:
     """List facilities (a table on a terminal, tab-separated lines in a pipe)."""
-    fac, session_scope = _domain()
     header = (
         "id",
         "code",
