@@ -21,18 +21,22 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     Table,
+    TextClause,
     and_,
     func,
     or_,
     select,
+    text,
     true,
 )
 
 from gis.errors import InvalidInput, NotFound
 from gis.maps.cql import instant
 from gis.models import Community, Facility, Grid, Incident
+from gis.validity import boundary_valid, facility_in_service
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+Condition = ColumnElement[bool] | TextClause
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class Collection:
     # (start, end) columns for datetime; end None for an instant.
     time: tuple[str, str | None]
     versioned: bool
-    current: Callable[[Table], ColumnElement[bool]]
+    current: Callable[[Table], Condition]
 
     def column(self, name: str) -> Any:
         if name not in self.properties and name != "id":
@@ -56,8 +60,12 @@ class Collection:
         return self.table.c[name]
 
 
-def _boundary_current(t: Table) -> ColumnElement[bool]:
-    return t.c.valid_to.is_(None)
+def _boundary_current(t: Table) -> Condition:
+    return text(boundary_valid(t.name, False))
+
+
+def _facility_current(t: Table) -> Condition:
+    return text(facility_in_service(t.name, False))
 
 
 COLLECTIONS: dict[str, Collection] = {
@@ -123,7 +131,7 @@ COLLECTIONS: dict[str, Collection] = {
             ),
             ("created_at", "retired_at"),
             False,
-            lambda t: t.c.retired_at.is_(None),
+            _facility_current,
         ),
         Collection(
             "incidents",
@@ -195,7 +203,7 @@ def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] 
 
 def _time_filter(
     c: Collection, interval: tuple[datetime | None, datetime | None] | None
-) -> ColumnElement[bool]:
+) -> Condition:
     if interval is None:
         return c.current(c.table)
     start, end = interval
