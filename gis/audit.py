@@ -1,8 +1,9 @@
 """Appending to the audit log (审计日志) and reading it back.
 
 ``record`` is the one way rows get in. ``entries`` reads the log together with
-the two domain logs that already say who changed what: boundary edits
-(``boundary_versions``) and incident transitions (``incident_events``), so an
+the domain logs that already say who changed what: boundary edits
+(``boundary_versions``), incident transitions (``incident_events``) and group
+re-assignments (``incident_moves``, one row per group), so an
 administrator sees one time line without the domain writing everything twice.
 """
 
@@ -15,11 +16,12 @@ from sqlalchemy import String, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
-from gis.models import AuditEntry, BoundaryVersion, IncidentEvent
+from gis.models import AuditEntry, BoundaryVersion, IncidentEvent, IncidentMove
 
 # Actions drawn from the domain logs rather than from ``audit_log``.
 BOUNDARY_EDIT = "boundary.edit"
 INCIDENT_EVENT = "incident.event"
+INCIDENT_MOVE = "incident.move"
 
 
 class PrincipalLike(Protocol):
@@ -135,6 +137,30 @@ def entries(
                     IncidentEvent.from_status,
                     "to_status",
                     IncidentEvent.to_status,
+                ),
+            )
+        )
+        parts.append(
+            select(
+                literal("incident_moves"),
+                IncidentMove.id,
+                IncidentMove.at,
+                literal(INCIDENT_MOVE),
+                null(),
+                null(),
+                IncidentMove.actor,
+                literal("incident_moves/") + cast(IncidentMove.id, String),
+                null(),
+                IncidentMove.district_code,
+                func.jsonb_build_object(
+                    "incidents",
+                    func.cardinality(IncidentMove.incident_ids),
+                    "boundary_version_id",
+                    IncidentMove.boundary_version_id,
+                    "old",
+                    IncidentMove.old,
+                    "new",
+                    IncidentMove.new,
                 ),
             )
         )

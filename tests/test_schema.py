@@ -42,7 +42,7 @@ def test_geometry_columns_use_cgcs2000(engine: object) -> None:
 
 def test_spatial_indexes_exist(engine: object) -> None:
     inspector = inspect(engine)
-    for table in ("districts", "streets", "communities", "grids", "incidents", "facilities"):
+    for table in ("districts", "streets", "communities", "grids", "incident_reports", "facilities"):
         indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
         assert ("geom",) in indexed, table
 

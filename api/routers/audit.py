@@ -1,8 +1,9 @@
 """``GET /api/v1/audit``: the audit log (审计日志), administrators only.
 
 One time line, newest first: token use on writes and reads/exports of personal data
-(``audit_log``, written by :mod:`api.middleware`), boundary edits (``boundary_versions``)
-and incident events (``incident_events``), told apart by ``source`` and ``action``.
+(``audit_log``, written by :mod:`api.middleware`), boundary edits (``boundary_versions``),
+incident events (``incident_events``) and group re-assignments (``incident_moves``), told
+apart by ``source`` and ``action``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def audit_log(
         Query(
             max_length=40,
             description="write, personal_data.read, personal_data.export, "
-            "boundary.edit or incident.event",
+            "boundary.edit, incident.event or incident.move",
         ),
     ] = None,
     since: Annotated[datetime | None, Query(description="Only entries at or after.")] = None,

@@ -70,7 +70,7 @@ def _validation_field(exc: ValidationError) -> tuple[str, str]:
 def _one(session: Session, incident_id: int, personal: PersonalData) -> dict[str, Any]:
     inc, lon, lat = queries.get_incident(session, incident_id)
     body = personal.present(queries.incident_dict(inc, lon, lat))
-    body["events"] = [queries.event_dict(e) for e in queries.events_of(session, incident_id)]
+    body["events"] = queries.events_of(session, incident_id)
     return body
 
 

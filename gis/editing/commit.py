@@ -225,7 +225,7 @@ def apply_edit(
     _open_rows(session, "grids", GRID_FIELDS, plan.open_grids, version, at)
     _follow(session, plan)
     reason = f"boundary version {version} ({plan.operation}): {req.reason}"
-    moved = reassign(session, plan.affected, actor, reason, settings)
+    moved = reassign(session, plan.affected, actor, reason, settings, version)
     session.execute(
         text("UPDATE boundary_versions SET detail = detail || CAST(:extra AS jsonb) WHERE id = :v"),
         {

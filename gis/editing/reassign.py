@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gis.assign import Assigner
 from gis.assign.metric import degree_tolerance
 from gis.assign.snapshot import load_snapshot
-from gis.incidents import reassign_open
+from gis.incidents.reassign import NearGrids, reassign_open
 from gis.settings import Settings
 
 # Snapped and unassigned incidents are checked this far around the edited grids, at least.
@@ -49,35 +49,25 @@ def affected_box(session: Session, codes: list[str]) -> BaseGeometry | None:
     return None if wkb is None else shapely.from_wkb(bytes(wkb))
 
 
-def incidents_to_check(
-    session: Session, codes: list[str], box: BaseGeometry, near: float
-) -> list[int]:
-    """Open incidents of the affected grids, and snapped or unassigned ones near them."""
-    return [
-        int(i)
-        for i in session.execute(
-            text(
-                "SELECT id FROM incidents WHERE status <> 'closed' AND grid_code = ANY(:codes)"
-                " UNION SELECT id FROM incidents WHERE status <> 'closed'"
-                " AND match IN ('snapped', 'outside')"
-                " AND geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near)"
-            ),
-            {"codes": codes, "box": shapely.to_wkb(box), "near": near},
-        ).scalars()
-    ]
-
-
 def reassign(
-    session: Session, codes: list[str], actor: str, reason: str, settings: Settings
+    session: Session,
+    codes: list[str],
+    actor: str,
+    reason: str,
+    settings: Settings,
+    version: int | None = None,
 ) -> int:
     box = affected_box(session, codes) if codes else None
     if box is None:
         return 0
     near = near_deg(settings, box)
-    ids = incidents_to_check(session, codes, box, near)
-    if not ids:
-        return 0
     # Every point checked lies within ``near`` of the box, so every unit that can answer
     # for one (within the snap tolerance of it) lies within 2 * near.
-    assigner = assigner_in(session, settings, shapely.buffer(box, 2 * near))
-    return reassign_open(session, assigner, ids, actor=actor, reason=reason)
+    return reassign_open(
+        session,
+        lambda: assigner_in(session, settings, shapely.buffer(box, 2 * near)),
+        actor=actor,
+        reason=reason,
+        version=version,
+        near_grids=NearGrids(codes, box, near),
+    )

@@ -42,16 +42,24 @@ STAGE_COLUMNS = (
     "station_within_radius bool, party_branch_id int, boundary_version_id int"
 )
 STAGE_NAMES = [c.strip().split(" ")[0] for c in STAGE_COLUMNS.split(",")]
-INCIDENT_COLUMNS = [c for c in STAGE_NAMES if c not in ("row_no", "lon", "lat")]
+ASSIGNMENT_COLUMNS = STAGE_NAMES[STAGE_NAMES.index("match") :]
+REPORT_COLUMNS = [c for c in STAGE_NAMES if c not in ("row_no", "lon", "lat", *ASSIGNMENT_COLUMNS)]
 
+# Ids are drawn first, so the report and its assignment row are written in one statement;
+# rows whose external_id is already stored are skipped (their ids are simply not used).
 _STORE = f"""
-WITH ins AS (
-  INSERT INTO incidents ({", ".join(INCIDENT_COLUMNS)}, geom)
-  SELECT {", ".join(INCIDENT_COLUMNS)}, ST_SetSRID(ST_MakePoint(lon, lat), 4490)
-  FROM incident_stage
+WITH src AS MATERIALIZED (
+  SELECT nextval(%(ids)s::regclass) AS id, s.* FROM incident_stage s
+), ins AS (
+  INSERT INTO incident_reports (id, {", ".join(REPORT_COLUMNS)}, district_code, geom)
+  SELECT id, {", ".join(REPORT_COLUMNS)}, district_code, ST_SetSRID(ST_MakePoint(lon, lat), 4490)
+  FROM src
   ON CONFLICT (external_id) DO NOTHING
   RETURNING id, district_code, received_at, status, closed_at, callback_at, rating,
             handled_directly
+), assigned AS (
+  INSERT INTO incident_assignments (incident_id, {", ".join(ASSIGNMENT_COLUMNS)})
+  SELECT src.id, {", ".join("src." + c for c in ASSIGNMENT_COLUMNS)} FROM src JOIN ins USING (id)
 ), events AS (
   INSERT INTO incident_events (incident_id, district_code, at, actor, kind, from_status,
                                to_status, detail)
@@ -239,14 +247,18 @@ def store_frame(
         cur.execute("TRUNCATE incident_stage")
     _copy(conn, frame, progress)
     with conn.cursor() as cur:
-        cur.execute(_STORE, {"actor": actor})
+        cur.execute("SELECT pg_get_serial_sequence('incident_reports', 'id')")
+        sequence = cur.fetchone()
+        assert sequence is not None
+        cur.execute(_STORE, {"actor": actor, "ids": sequence[0]})
         row = cur.fetchone()
         stored = int(row[0]) if row else 0
         progress("store", 1.0)
         ids: dict[int, int] | None = None
         if frame.height <= IDS_UP_TO:
             cur.execute(
-                "SELECT s.row_no, i.id FROM incident_stage s JOIN incidents i USING (external_id)"
+                "SELECT s.row_no, i.id FROM incident_stage s"
+                " JOIN incident_reports i USING (external_id)"
             )
             ids = {int(r): int(i) for r, i in cur.fetchall()}
         cur.execute("TRUNCATE incident_stage")

@@ -14,11 +14,11 @@ from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
 from gis.incidents.due import due_at, local_zone
 from gis.incidents.records import IncidentIn, categories, check_category
-from gis.models import SRID, Incident, IncidentEvent
+from gis.models import SRID, Incident, IncidentAssignment, IncidentEvent, IncidentReport
 
 
 def assignment_columns(a: Assignment) -> dict[str, Any]:
-    """The incident columns that record an assignment."""
+    """The columns of an incident's assignment row (:class:`IncidentAssignment`)."""
     return {
         "match": a.match,
         "distance_m": float(a.distance_m),
@@ -74,27 +74,28 @@ def create_incident(
         "status": "received",
         "received_at": received_at,
         "due_at": due_at(received_at, days),
-        **assignment_columns(assigner.locate(lon, lat)),
     }
-    stmt = insert(Incident).values(**values)
+    assigned = assignment_columns(assigner.locate(lon, lat))
+    stmt = insert(IncidentReport).values(**values, district_code=assigned["district_code"])
     if data.external_id is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["external_id"])
-    new_id = session.execute(stmt.returning(Incident.id)).scalar_one_or_none()
+    new_id = session.execute(stmt.returning(IncidentReport.id)).scalar_one_or_none()
     if new_id is None:
         # Lost the race to a concurrent post of the same external_id.
         winner = session.scalars(
             select(Incident).where(Incident.external_id == data.external_id)
         ).one()
         return winner, False
+    session.execute(insert(IncidentAssignment).values(incident_id=new_id, **assigned))
     session.add(
         IncidentEvent(
             incident_id=new_id,
-            district_code=values["district_code"],
+            district_code=assigned["district_code"],
             at=received_at,
             actor=actor,
             kind="received",
             to_status="received",
-            detail={"channel": data.channel, "match": values["match"]},
+            detail={"channel": data.channel, "match": assigned["match"]},
         )
     )
     session.flush()

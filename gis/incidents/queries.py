@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
 from gis.incidents.due import is_overdue
-from gis.models import CHANNELS, STATUSES, Incident, IncidentEvent
+from gis.models import CHANNELS, STATUSES, Incident, IncidentEvent, IncidentMove
 
 
 @dataclass
@@ -90,14 +91,18 @@ def get_incident(session: Session, incident_id: int) -> tuple[Incident, float, f
     return row[0], float(row[1]), float(row[2])
 
 
-def events_of(session: Session, incident_id: int) -> list[IncidentEvent]:
-    return list(
-        session.scalars(
-            select(IncidentEvent)
-            .where(IncidentEvent.incident_id == incident_id)
-            .order_by(IncidentEvent.at, IncidentEvent.id)
+def events_of(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's event log, oldest first: its own events and the group moves
+    (:class:`IncidentMove`) that list it, each move as a "reassigned" event."""
+    own = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id))
+    moves = session.scalars(
+        select(IncidentMove).where(
+            IncidentMove.incident_ids.contains(cast([incident_id], ARRAY(BigInteger)))
         )
     )
+    timeline = [(e.at, 0, e.id, event_dict(e)) for e in own]
+    timeline += [(m.at, 1, m.id, move_dict(m)) for m in moves]
+    return [entry for *_, entry in sorted(timeline, key=lambda t: t[:3])]
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -143,6 +148,21 @@ def incident_dict(
             "party_branch_id": inc.party_branch_id,
             "boundary_version_id": inc.boundary_version_id,
         },
+    }
+
+
+def move_dict(move: IncidentMove) -> dict[str, Any]:
+    """A group move as it reads in one incident's event log (``move_id`` names the group)."""
+    return {
+        "id": None,
+        "move_id": move.id,
+        "at": _iso(move.at),
+        "actor": move.actor,
+        "kind": "reassigned",
+        "from_status": None,
+        "to_status": None,
+        "note": move.note,
+        "detail": {"old": move.old, "new": move.new},
     }
 
 

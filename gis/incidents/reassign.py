@@ -1,20 +1,24 @@
 """Re-assignment (重新归属) of open incidents after a boundary edit or a facility change.
 
 Open incidents (not closed) are located again with the given assigner; those
-whose units change are updated in one statement and get a "reassigned" event
-with the old and new units. Closed incidents keep the version they were
-assigned under.
+whose units change get their assignment row rewritten in one statement, and
+each group that moved together (same old units, same new ones) is logged once
+in ``incident_moves``, which every listed incident's event log includes.
+Closed incidents keep the version they were assigned under.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
+import shapely
 from psycopg import Connection
 from shapely import Geometry
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -29,61 +33,97 @@ UNIT_COLUMNS = (
     "station_id",
     "party_branch_id",
 )
+# The units as the move log names them (old and new), after the assignment's columns.
+_LOGGED = (
+    ("match", "match"),
+    ("grid", "grid_code"),
+    ("community", "community_code"),
+    ("street", "street_code"),
+    ("district", "district_code"),
+    ("station_id", "station_id"),
+    ("party_branch_id", "party_branch_id"),
+    ("boundary_version_id", "boundary_version_id"),
+)
 _STAGE = (
     "id bigint, match text, distance_m float8, grid_code text, community_code text, "
     "street_code text, district_code text, station_id int, station_distance_m float8, "
     "station_within_radius bool, party_branch_id int, boundary_version_id int"
 )
-_UPDATE = """
+
+
+def _units(prefix: str) -> str:
+    return ", ".join(f"'{key}', {prefix}_{column}" for key, column in _LOGGED)
+
+
+_UPDATE = f"""
 WITH moved AS (
-  SELECT i.id,
-         jsonb_build_object('match', i.match, 'grid', i.grid_code,
-           'community', i.community_code, 'street', i.street_code,
-           'district', i.district_code, 'station_id', i.station_id,
-           'party_branch_id', i.party_branch_id,
-           'boundary_version_id', i.boundary_version_id) AS old_units,
-         s.match, s.distance_m, s.grid_code, s.community_code, s.street_code,
-         s.district_code, s.station_id, s.station_distance_m, s.station_within_radius,
-         s.party_branch_id, s.boundary_version_id
-  FROM incidents i JOIN reassign_stage s ON s.id = i.id
-  WHERE i.status <> 'closed'
-    AND (i.match, i.grid_code, i.community_code, i.street_code, i.district_code,
-         i.station_id, i.party_branch_id)
-        IS DISTINCT FROM
-        (s.match, s.grid_code, s.community_code, s.street_code, s.district_code,
-         s.station_id, s.party_branch_id)
-  FOR UPDATE OF i
+  SELECT s.*, {", ".join(f"a.{c} AS old_{c}" for _, c in _LOGGED)}
+  FROM incident_assignments a
+  JOIN reassign_stage s ON s.id = a.incident_id
+  JOIN incident_reports r ON r.id = a.incident_id
+  WHERE r.status <> 'closed'
+    AND ({", ".join("a." + c for c in UNIT_COLUMNS)})
+        IS DISTINCT FROM ({", ".join("s." + c for c in UNIT_COLUMNS)})
+  FOR UPDATE OF a
 ), upd AS (
-  UPDATE incidents i SET match = m.match, distance_m = m.distance_m,
+  UPDATE incident_assignments a SET match = m.match, distance_m = m.distance_m,
     grid_code = m.grid_code, community_code = m.community_code, street_code = m.street_code,
     district_code = m.district_code, station_id = m.station_id,
     station_distance_m = m.station_distance_m, station_within_radius = m.station_within_radius,
     party_branch_id = m.party_branch_id, boundary_version_id = m.boundary_version_id
-  FROM moved m WHERE i.id = m.id
-  RETURNING i.id
+  FROM moved m WHERE a.incident_id = m.id
+  RETURNING a.incident_id
+), sharded AS (
+  -- The report's sharding key follows its district (rare: an edit stays in one community).
+  UPDATE incident_reports r SET district_code = m.district_code
+  FROM moved m WHERE r.id = m.id AND r.district_code IS DISTINCT FROM m.district_code
+), logged AS (
+  INSERT INTO incident_moves (actor, note, district_code, boundary_version_id, old, new,
+                              incident_ids)
+  SELECT :actor, :reason, new_district_code, :version,
+         jsonb_build_object({_units("old")}), jsonb_build_object({_units("new")}),
+         array_agg(id ORDER BY id)
+  FROM (SELECT m.id, {", ".join(f"m.old_{c}, m.{c} AS new_{c}" for _, c in _LOGGED)}
+        FROM moved m) AS g
+  GROUP BY {", ".join(f"old_{c}, new_{c}" for _, c in _LOGGED)}
 )
-INSERT INTO incident_events (incident_id, district_code, actor, kind, note, detail)
-SELECT m.id, m.district_code, :actor, 'reassigned', :reason,
-       jsonb_build_object('old', m.old_units, 'new', jsonb_build_object(
-         'match', m.match, 'grid', m.grid_code, 'community', m.community_code,
-         'street', m.street_code, 'district', m.district_code, 'station_id', m.station_id,
-         'party_branch_id', m.party_branch_id,
-         'boundary_version_id', m.boundary_version_id))
-FROM moved m JOIN upd u ON u.id = m.id
+SELECT count(*) FROM upd
 """
+
+
+@dataclass(frozen=True)
+class NearGrids:
+    """The open incidents an edit of ``codes`` may move: those of the grids, and snapped or
+    unassigned ones within ``near`` degrees of ``box`` (the grids' extent)."""
+
+    codes: list[str]
+    box: BaseGeometry
+    near: float
+
+
+_READ = """
+SELECT coalesce(array_agg(id), '{}'), array_agg(ST_X(geom)), array_agg(ST_Y(geom)),
+       array_agg(match), array_agg(grid_code), array_agg(coalesce(station_id, -1)),
+       array_agg(coalesce(party_branch_id, -1))
+FROM incidents WHERE """
 
 
 def reassign_open(
     session: Session,
-    assigner: Assigner,
+    assigner: Assigner | Callable[[], Assigner],
     incident_ids: Iterable[int] | None = None,
     actor: str = "system",
     reason: str = "",
     area: Geometry | None = None,
+    version: int | None = None,
+    near_grids: NearGrids | None = None,
 ) -> int:
-    """Re-assign open incidents (all, the given ids, or those inside ``area``); return how many
-    moved. ``area`` (CGCS2000) limits the work to where boundaries or facilities changed."""
-    where, params = ["status <> 'closed'"], {}
+    """Re-assign open incidents (all, the given ids, those inside ``area`` or ``near_grids``);
+    return how many moved. ``area`` (CGCS2000) limits the work to where boundaries or
+    facilities changed; ``version``: the boundary version whose commit moves them (logged
+    with the move). ``assigner`` may be a factory, called only if there is work to do."""
+    where: list[str] = ["status <> 'closed'"]
+    params: dict[str, Any] = {}
     if incident_ids is not None:
         ids = sorted({int(i) for i in incident_ids})
         if not ids:
@@ -93,23 +133,30 @@ def reassign_open(
     if area is not None:
         where.append("ST_Intersects(geom, ST_GeomFromWKB(:area, 4490))")
         params["area"] = area.wkb
-    rows = session.execute(
-        text(
-            "SELECT id, ST_X(geom), ST_Y(geom), match, grid_code, station_id, party_branch_id"
-            f" FROM incidents WHERE {' AND '.join(where)}"
-        ),
-        params,
-    ).all()
-    if not rows:
+    if near_grids is not None:
+        # A union, not an OR across the two tables, so each side uses its index.
+        where.append(
+            "id IN (SELECT incident_id FROM incident_assignments WHERE grid_code = ANY(:codes)"
+            " UNION SELECT id FROM incidents WHERE match IN ('snapped', 'outside')"
+            " AND geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near))"
+        )
+        params |= {
+            "codes": near_grids.codes,
+            "box": shapely.to_wkb(near_grids.box),
+            "near": near_grids.near,
+        }
+    # One row of arrays: far cheaper to fetch than a row per incident.
+    found_ids, *columns = session.execute(text(_READ + " AND ".join(where)), params).one()
+    if not found_ids:
         return 0
-    found = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    lon = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-    lat = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+    found = np.asarray(found_ids, dtype=np.int64)
+    lon, lat = (np.asarray(c, dtype=np.float64) for c in columns[:2])
+    old = [np.asarray(c, dtype=object) for c in columns[2:4]]
+    old_station, old_branch = (np.asarray(c, dtype=np.int64) for c in columns[4:])
+    if not isinstance(assigner, Assigner):
+        assigner = assigner()
     cols = assigner.locate_many(lon, lat)
     # Only what moved is sent back (community, street and district follow the grid).
-    old = [np.array([r[k] for r in rows], dtype=object) for k in (3, 4)]
-    old_station = np.fromiter((r[5] or -1 for r in rows), dtype=np.int64, count=len(rows))
-    old_branch = np.fromiter((r[6] or -1 for r in rows), dtype=np.int64, count=len(rows))
     moved = (
         (old[0] != cols.match)
         | (old[1] != cols.grid_code)
@@ -125,9 +172,11 @@ def reassign_open(
         cur.execute("TRUNCATE reassign_stage")
         with cur.copy("COPY reassign_stage FROM STDIN (FORMAT csv)") as copy:
             copy.write(frame.write_csv(include_header=False))
-    result = session.execute(text(_UPDATE), {"actor": actor, "reason": reason})
+    moved_count = session.execute(
+        text(_UPDATE), {"actor": actor, "reason": reason, "version": version}
+    ).scalar_one()
     session.execute(text("TRUNCATE reassign_stage"))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(moved_count)
 
 
 def _frame(ids: np.ndarray, cols: Any) -> pl.DataFrame:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from gis.errors import InvalidInput, NotFound
 from gis.maps.cql import instant
-from gis.models import Community, Facility, Grid, Incident
+from gis.models import INCIDENTS_VIEW, Community, Facility, Grid
 from gis.validity import boundary_valid, facility_in_service
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -137,7 +137,7 @@ COLLECTIONS: dict[str, Collection] = {
             "incidents",
             "诉求",
             "Incidents",
-            Incident.__table__,  # type: ignore[arg-type]
+            INCIDENTS_VIEW,
             (
                 "category_code",
                 "channel",

@@ -14,11 +14,15 @@ from gis.models.boundaries import (
 )
 from gis.models.incidents import (
     CHANNELS,
+    INCIDENTS_VIEW,
     MATCHES,
     STATUSES,
     Incident,
+    IncidentAssignment,
     IncidentCategory,
     IncidentEvent,
+    IncidentMove,
+    IncidentReport,
 )
 from gis.models.places import (
     CANTEEN,
@@ -36,6 +40,7 @@ __all__ = [
     "CANTEEN",
     "CHANNELS",
     "FACILITY_TYPES",
+    "INCIDENTS_VIEW",
     "MATCHES",
     "ROLES",
     "SRID",
@@ -52,8 +57,11 @@ __all__ = [
     "Facility",
     "Grid",
     "Incident",
+    "IncidentAssignment",
     "IncidentCategory",
     "IncidentEvent",
+    "IncidentMove",
+    "IncidentReport",
     "PartyBranch",
     "Street",
     "VersionedBoundary",

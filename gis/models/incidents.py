@@ -10,17 +10,22 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Identity,
+    Index,
+    Integer,
+    MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from gis.models.base import SRID, Base, created_at_column, district_code_column
 
@@ -62,10 +67,12 @@ class IncidentCategory(Base):
     )
 
 
-class Incident(Base):
-    """One resident report with its location, assignment and workflow state."""
+class IncidentReport(Base):
+    """What a resident reported and where its workflow stands (诉求): written at intake,
+    changed by transitions. Its assignment lives in :class:`IncidentAssignment`, so a
+    boundary edit that moves thousands of open incidents rewrites narrow rows only."""
 
-    __tablename__ = "incidents"
+    __tablename__ = "incident_reports"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -90,8 +97,26 @@ class Incident(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    # The sharding key, kept equal to the assignment's district by every writer.
+    district_code: Mapped[str | None] = district_code_column(nullable=True)
 
-    # Assignment (see gis.assign): the units as of boundary_version_id.
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint("char_length(description) <= 4000", name="description_length"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+    )
+
+
+class IncidentAssignment(Base):
+    """Where an incident belongs (归属) under the rules of :mod:`gis.assign`: its units as
+    of ``boundary_version_id``. One narrow row per incident, rewritten on re-assignment."""
+
+    __tablename__ = "incident_assignments"
+
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_reports.id", ondelete="CASCADE"), primary_key=True
+    )
     match: Mapped[str] = mapped_column(String(12), nullable=False)
     distance_m: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     district_code: Mapped[str | None] = district_code_column(nullable=True)
@@ -102,16 +127,56 @@ class Incident(Base):
     station_distance_m: Mapped[float | None] = mapped_column(Float)
     station_within_radius: Mapped[bool | None] = mapped_column(Boolean)
     party_branch_id: Mapped[int | None] = mapped_column(ForeignKey("party_branches.id"))
-    boundary_version_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_versions.id"))
+    # No foreign key: boundary versions are append-only (a trigger refuses deletes), and a
+    # per-row key check would dominate the re-assignment of a large edit.
+    boundary_version_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
-        CheckConstraint(_in("channel", CHANNELS), name="channel"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint(_in("match", MATCHES), name="match"),
-        CheckConstraint("char_length(description) <= 4000", name="description_length"),
-        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
         CheckConstraint("(match = 'outside') = (grid_code IS NULL)", name="grid_iff_matched"),
     )
+
+
+_reports = IncidentReport.__table__
+_assignments = IncidentAssignment.__table__
+
+
+class Incident(Base):
+    """One resident report with its assignment: a report row joined to its assignment row,
+    read and written as one object (the database view ``incidents`` is the same join)."""
+
+    __table__ = _reports.join(_assignments, _reports.c.id == _assignments.c.incident_id)
+
+    id: Mapped[int] = column_property(_reports.c.id, _assignments.c.incident_id)
+    district_code: Mapped[str | None] = column_property(
+        _assignments.c.district_code, _reports.c.district_code
+    )
+    external_id: Mapped[str | None]
+    channel: Mapped[str]
+    category_code: Mapped[str]
+    description: Mapped[str]
+    address: Mapped[str | None]
+    geom: Mapped[Any]
+    input_crs: Mapped[str]
+    reporter_name: Mapped[str | None]
+    reporter_phone: Mapped[str | None]
+    status: Mapped[str]
+    handled_directly: Mapped[bool]
+    received_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    callback_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
+    match: Mapped[str]
+    distance_m: Mapped[float]
+    street_code: Mapped[str | None]
+    community_code: Mapped[str | None]
+    grid_code: Mapped[str | None]
+    station_id: Mapped[int | None]
+    station_distance_m: Mapped[float | None]
+    station_within_radius: Mapped[bool | None]
+    party_branch_id: Mapped[int | None]
+    boundary_version_id: Mapped[int | None]
 
 
 class IncidentEvent(Base):
@@ -121,7 +186,7 @@ class IncidentEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     incident_id: Mapped[int] = mapped_column(
-        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
+        ForeignKey("incident_reports.id", ondelete="CASCADE"), nullable=False, index=True
     )
     district_code: Mapped[str | None] = district_code_column(nullable=True)
     at: Mapped[datetime] = created_at_column()
@@ -138,4 +203,37 @@ class IncidentEvent(Base):
             "kind IN ('received', 'transition', 'reassigned', 'callback', 'rating', 'note')",
             name="kind",
         ),
+    )
+
+
+# The database view ``incidents`` (the same join): for readers that select columns by name.
+# Kept out of Base.metadata, since migrations create it as a view, not as a table.
+INCIDENTS_VIEW = Table(
+    "incidents",
+    MetaData(),
+    *[Column(c.name, c.type) for c in _reports.c if c.name != "district_code"],
+    *[Column(c.name, c.type) for c in _assignments.c if c.name != "incident_id"],
+)
+
+
+class IncidentMove(Base):
+    """One group of incidents re-assigned together (重新归属记录): by a boundary edit or a
+    facility change, from the same old units to the same new ones. Part of each listed
+    incident's event log; one row per group, not per incident, keeps a large edit cheap."""
+
+    __tablename__ = "incident_moves"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = created_at_column()
+    actor: Mapped[str] = mapped_column(String(120), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    # The district the incidents moved to (None: to no grid).
+    district_code: Mapped[str | None] = district_code_column(nullable=True)
+    boundary_version_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_versions.id"))
+    old: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    new: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    incident_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
+
+    __table_args__ = (
+        Index("ix_incident_moves_incident_ids", "incident_ids", postgresql_using="gin"),
     )

@@ -11,8 +11,9 @@ ratio to peers measured in the same run on the same file and the same demo city:
 - GeoPandas, in memory: ``pandas.read_csv`` → points → ``sjoin`` with the grids;
 - ours, in memory: everything of ours before the COPY (the peer of GeoPandas);
 - the storage floor: the rows ours stored, already assigned, COPYed (binary) straight back
-  into an emptied ``incidents`` with no check, no assignment, no staging and no events: the
-  least any intake pays for landing them in this table with its indexes and foreign keys.
+  into the emptied ``incident_reports`` and ``incident_assignments`` with no check, no
+  assignment, no staging and no events: the least any intake pays for landing them in these
+  tables with their indexes and foreign keys.
 """
 
 from __future__ import annotations
@@ -43,23 +44,31 @@ from gis.incidents.records import categories
 N = int(os.environ.get("WANGGE_BENCH_BULK", "1000000"))
 CATEGORIES = ("property_services", "consumer_rights", "noise", "heating", "sanitation")
 CHANNELS = ("hotline_call", "wechat", "patrol")
+STORED = ("incident_reports", "incident_assignments", "incident_events", "incident_moves")
 
 PEER_SQL = """
-WITH ins AS (
-  INSERT INTO incidents (external_id, channel, category_code, description, geom, input_crs,
-                         received_at, status, handled_directly, match, distance_m,
-                         district_code, street_code, community_code, grid_code)
-  SELECT s.external_id, s.channel, s.category_code, s.description, s.pt, s.crs,
-         s.received_at, 'received', false,
-         CASE WHEN g.code IS NULL THEN 'outside' ELSE 'inside' END, 0,
-         g.district_code, g.street_code, g.community_code, g.code
+WITH src AS MATERIALIZED (
+  SELECT nextval(pg_get_serial_sequence('incident_reports', 'id')) AS id, s.*,
+         g.code, g.community_code, g.street_code, g.district_code
   FROM peer_stage s
   LEFT JOIN LATERAL (
     SELECT code, community_code, street_code, district_code FROM grids
     WHERE valid_to IS NULL AND ST_Intersects(geom, s.pt) ORDER BY code LIMIT 1
   ) g ON true
+), ins AS (
+  INSERT INTO incident_reports (id, external_id, channel, category_code, description, geom,
+                                input_crs, received_at, status, handled_directly, district_code)
+  SELECT id, external_id, channel, category_code, description, pt, crs, received_at,
+         'received', false, district_code
+  FROM src
   ON CONFLICT (external_id) DO NOTHING
   RETURNING id, district_code, received_at
+), assigned AS (
+  INSERT INTO incident_assignments (incident_id, match, distance_m, district_code, street_code,
+                                    community_code, grid_code)
+  SELECT src.id, CASE WHEN code IS NULL THEN 'outside' ELSE 'inside' END, 0, src.district_code,
+         street_code, community_code, code
+  FROM src JOIN ins USING (id)
 )
 INSERT INTO incident_events (incident_id, district_code, at, actor, kind, to_status)
 SELECT id, district_code, received_at, 'bench-peer', 'received', 'received' FROM ins
@@ -110,7 +119,7 @@ def bulk_file(tmp_path_factory: pytest.TempPathFactory, city_engine: Engine) -> 
 
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE incidents, incident_events"))
+        conn.execute(text(f"TRUNCATE {', '.join(STORED)}"))
         conn.execute(text("ANALYZE grids"))
 
 
@@ -164,24 +173,30 @@ def _postgis(url: str, path: Path) -> tuple[float, float]:
 
 
 def _storage_floor(url: str) -> float:
-    """Seconds to COPY the stored incidents back into the emptied table and commit."""
+    """Seconds to COPY the stored incidents (report and assignment rows) back into the
+    emptied tables and commit."""
     with psycopg.connect(libpq_url(url)) as conn:
-        columns = ", ".join(
-            name
-            for (name,) in conn.execute(
-                "SELECT column_name FROM information_schema.columns"
-                " WHERE table_name = 'incidents' AND column_name <> 'id' ORDER BY ordinal_position"
+        saved: dict[str, tuple[str, bytearray]] = {}
+        for table in ("incident_reports", "incident_assignments"):
+            columns = ", ".join(
+                name
+                for (name,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+                    " ORDER BY ordinal_position",
+                    (table,),
+                )
             )
-        )
-        buffer = bytearray()
-        with conn.cursor().copy(f"COPY incidents ({columns}) TO STDOUT (FORMAT binary)") as out:
-            for chunk in out:
-                buffer += chunk
-        conn.execute("TRUNCATE incidents, incident_events")
+            buffer = bytearray()
+            with conn.cursor().copy(f"COPY {table} ({columns}) TO STDOUT (FORMAT binary)") as out:
+                for chunk in out:
+                    buffer += chunk
+            saved[table] = (columns, buffer)
+        conn.execute(f"TRUNCATE {', '.join(STORED)}")
         conn.commit()
         start = time.perf_counter()
-        with conn.cursor().copy(f"COPY incidents ({columns}) FROM STDIN (FORMAT binary)") as cp:
-            cp.write(buffer)
+        for table, (columns, buffer) in saved.items():
+            with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as cp:
+                cp.write(buffer)
         conn.commit()
         return time.perf_counter() - start
 

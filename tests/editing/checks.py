@@ -14,8 +14,10 @@ TABLES = (
     "boundary_versions",
     "grids",
     "communities",
-    "incidents",
+    "incident_reports",
+    "incident_assignments",
     "incident_events",
+    "incident_moves",
     "party_branches",
     "buildings",
 )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from gis.assign import Assigner
 from gis.db import session_scope
 from gis.incidents import reassign_open
+from tests.incident_rows import insert_incidents
 
 X0, Y0, STEP = 101.70, 36.60, 0.01
 DISTRICT, STREET = "630103", "630103001"
@@ -173,23 +174,15 @@ def build_city(engine: Engine, incidents_per_grid: int = 3) -> None:
         reassign_open(s, Assigner.load(engine), None, actor="test", reason="initial")
 
 
-INCIDENT_INSERT = (
-    "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
-    " handled_directly, distance_m, geom, match, grid_code, community_code, street_code,"
-    " district_code, boundary_version_id) VALUES ('hotline_call', 'noise', '', 'cgcs2000',"
-    " 'received', false, 0, ST_SetSRID(ST_MakePoint(:x, :y), 4490), 'inside', :g, :c, :s, :d, 1)"
-)
-
-
 def add_incidents(engine: Engine, per_grid: int, grid: str | None = None, seed: int = 7) -> None:
     """Open incidents at random points inside each grid (or one grid), assigned to it."""
     rng = np.random.default_rng(seed)
-    rows = []
+    points: list[tuple[float, float]] = []
+    codes: list[str] = []
     with session_scope(engine) as s:
         current = s.execute(
             text(
-                "SELECT code, community_code, street_code, district_code,"
-                " ST_XMin(geom) AS x0, ST_YMin(geom) AS y0, ST_XMax(geom) AS x1,"
+                "SELECT code, ST_XMin(geom) AS x0, ST_YMin(geom) AS y0, ST_XMax(geom) AS x1,"
                 " ST_YMax(geom) AS y1 FROM grids WHERE valid_to IS NULL"
                 " AND (CAST(:g AS text) IS NULL OR code = :g)"
             ),
@@ -198,18 +191,6 @@ def add_incidents(engine: Engine, per_grid: int, grid: str | None = None, seed: 
         for g in current:
             xs = rng.uniform(g.x0 + 1e-5, g.x1 - 1e-5, per_grid)
             ys = rng.uniform(g.y0 + 1e-5, g.y1 - 1e-5, per_grid)
-            rows += [
-                {
-                    "x": float(x),
-                    "y": float(y),
-                    "g": g.code,
-                    "c": g.community_code,
-                    "s": g.street_code,
-                    "d": g.district_code,
-                }
-                for x, y in zip(xs, ys, strict=True)
-            ]
-        s.execute(
-            text(INCIDENT_INSERT),
-            rows,
-        )
+            points += zip(xs.tolist(), ys.tolist(), strict=True)
+            codes += [g.code] * per_grid
+        insert_incidents(s, points, codes, category="noise", version=1)

@@ -12,6 +12,7 @@ from gis.editing import EditRequest, commit_edit, grid_history
 from gis.settings import Settings
 from tests.editing.checks import assert_tiled, current, households, latest
 from tests.editing.city import EAST, WEST
+from tests.incident_rows import insert_incidents
 
 G1, G2, G3 = f"{WEST}001", f"{WEST}002", f"{WEST}003"
 
@@ -31,20 +32,14 @@ def test_split_gives_the_next_code_and_moves_open_incidents(
     before = households(city)
     with city.begin() as conn:
         # An open incident in the western third and a closed one beside it.
-        ids = (
-            conn.execute(
-                text(
-                    "INSERT INTO incidents (channel, category_code, description, input_crs, status,"
-                    " handled_directly, distance_m, geom, match, grid_code, community_code,"
-                    " street_code, district_code, boundary_version_id) SELECT 'patrol', 'noise',"
-                    " '', 'cgcs2000', s, false, 0, ST_SetSRID(ST_MakePoint(101.701, 36.605), 4490),"
-                    " 'inside', :g, :c, '630103001', '630103', 1 FROM unnest(ARRAY['received',"
-                    " 'closed']) AS s RETURNING id"
-                ),
-                {"g": G1, "c": WEST},
-            )
-            .scalars()
-            .all()
+        ids = insert_incidents(
+            conn,
+            [(101.701, 36.605)] * 2,
+            [G1, G1],
+            ["received", "closed"],
+            channel="patrol",
+            category="noise",
+            version=1,
         )
     result = commit(city, settings, "split", grid=G1, line=vertical(101.703))
     assert result.summary["created"] == [f"{WEST}009"]
@@ -59,14 +54,14 @@ def test_split_gives_the_next_code_and_moves_open_incidents(
                 text("SELECT id, grid_code FROM incidents WHERE id = ANY(:i)"), {"i": ids}
             ).all()
         )
-        event = conn.execute(
+        old, new = conn.execute(
             text(
-                "SELECT detail FROM incident_events WHERE incident_id = :i AND kind = 'reassigned'"
+                "SELECT old, new FROM incident_moves WHERE CAST(:i AS bigint) = ANY(incident_ids)"
             ),
             {"i": ids[0]},
-        ).scalar_one()
+        ).one()
     assert moved == {ids[0]: f"{WEST}009", ids[1]: G1}  # closed incidents keep their grid
-    assert event["old"]["grid"] == G1 and event["new"]["grid"] == f"{WEST}009"
+    assert old["grid"] == G1 and new["grid"] == f"{WEST}009"
     assert result.incidents_reassigned >= 1
 
 

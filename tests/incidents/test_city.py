@@ -102,7 +102,7 @@ def test_reassign_open_moves_open_incidents_and_logs_it(
     with city.engine.begin() as conn:
         # As if they had been assigned under an older outline.
         conn.execute(
-            text("UPDATE incidents SET grid_code = :g WHERE id = ANY(:ids)"),
+            text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = ANY(:ids)"),
             {"g": wrong, "ids": [open_one["id"], closed_one["id"]]},
         )
     assigner = Assigner.load(city.engine)
