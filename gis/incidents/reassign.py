@@ -24,16 +24,7 @@ from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
 
-UNIT_COLUMNS = (
-    "match",
-    "grid_code",
-    "community_code",
-    "street_code",
-    "district_code",
-    "station_id",
-    "party_branch_id",
-)
-# The units as the move log names them (old and new), after the assignment's columns.
+# The units as the move log names them (old and new), with the assignment's columns.
 _LOGGED = (
     ("match", "match"),
     ("grid", "grid_code"),
@@ -44,6 +35,8 @@ _LOGGED = (
     ("party_branch_id", "party_branch_id"),
     ("boundary_version_id", "boundary_version_id"),
 )
+# An incident moved when one of these changed (the version alone is not a move).
+UNIT_COLUMNS = tuple(column for _, column in _LOGGED if column != "boundary_version_id")
 _STAGE = (
     "id bigint, match text, distance_m float8, grid_code text, community_code text, "
     "street_code text, district_code text, station_id int, station_distance_m float8, "
