@@ -57,7 +57,9 @@ WITH moved AS (
   WHERE r.status <> 'closed'
     AND ({", ".join("a." + c for c in UNIT_COLUMNS)})
         IS DISTINCT FROM ({", ".join("s." + c for c in UNIT_COLUMNS)})
-  FOR UPDATE OF a
+  -- The report is locked too, so a close committed while this waits is seen and wins;
+  -- report before assignment, the order a transition locks them in, so the two never deadlock.
+  FOR SHARE OF r FOR UPDATE OF a
 ), upd AS (
   UPDATE incident_assignments a SET match = m.match, distance_m = m.distance_m,
     grid_code = m.grid_code, community_code = m.community_code, street_code = m.street_code,

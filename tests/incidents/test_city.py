@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
 from gis.coords import from_storage
 from gis.db import session_scope
 from gis.incidents import reassign_open
+from gis.incidents.workflow import Step, apply_step
 from tests.incidents.conftest import City, bearer, count_incidents, new_external_id
 
 
@@ -132,3 +136,53 @@ def test_reassign_open_moves_open_incidents_and_logs_it(
     assert closed["assignment"]["grid_code"] == wrong  # closed ones keep their assignment
     with session_scope(city.engine) as session:
         assert reassign_open(session, assigner, [open_one["id"]], actor="x", reason="") == 0
+
+
+def test_an_incident_closed_while_reassignment_waits_keeps_its_assignment(
+    city: City, city_http: httpx.Client
+) -> None:
+    """A close committed while re-assignment waits for the incident's lock wins: the
+    re-assignment sees the closed status and leaves the incident alone."""
+    grid, lon, lat = city.grid_point(30)
+    incident = _post(city, city_http, _body(lon, lat)).json()
+    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    with city.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = :i"),
+            {"g": wrong, "i": incident["id"]},
+        )
+    assigner = Assigner.load(city.engine)
+    moved: list[int] = []
+    with Session(city.engine) as closer:
+        # The transition closes the incident and holds its row locks until it commits.
+        apply_step(closer, incident["id"], Step("closed", handled_directly=True), "dispatcher")
+
+        def reassign() -> None:
+            with session_scope(city.engine) as session:
+                session.execute(text("SET LOCAL application_name = 'reassign-under-test'"))
+                moved.append(reassign_open(session, assigner, [incident["id"]], actor="x"))
+
+        worker = threading.Thread(target=reassign)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with city.engine.connect() as probe:
+                waiting = probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND application_name = 'reassign-under-test'"
+                    )
+                ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.02)
+        assert waiting, "the re-assignment never waited for the closing transaction's lock"
+        closer.commit()
+        worker.join(30)
+    assert moved == [0]
+    with city.engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT grid_code FROM incident_assignments WHERE incident_id = :i"),
+            {"i": incident["id"]},
+        ).scalar_one()
+    assert kept == wrong
