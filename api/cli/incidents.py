@@ -26,6 +26,12 @@ def import_incidents(
     format: str | None = typer.Option(None, "--format", help="csv or ndjson (default: by name)"),
     strict: bool = typer.Option(False, "--strict", help="store nothing when any row is bad"),
     actor: str | None = typer.Option(None, "--actor", help="who the events name"),
+    first_load: bool = typer.Option(
+        False,
+        "--first-load",
+        help="load an archive before going live: locks the incident tables and rebuilds "
+        "their indexes once at the end (about twice as fast; the service waits meanwhile)",
+    ),
 ) -> None:
     """Assign and store incidents from CSV or NDJSON; bad rows are listed by row number."""
     data = file.read_bytes()
@@ -46,7 +52,15 @@ def import_incidents(
 
         try:
             with session_scope(engine) as session:
-                result = ingest_bytes(session, data, fmt, who, current_assigner(engine), progress)
+                result = ingest_bytes(
+                    session,
+                    data,
+                    fmt,
+                    who,
+                    current_assigner(engine),
+                    progress,
+                    first_load=first_load,
+                )
                 if strict and result.bad_rows:
                     raise Rejected
         except Rejected:

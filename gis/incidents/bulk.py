@@ -26,6 +26,7 @@ from gis.coords import CRS_NAMES, to_storage
 from gis.incidents.bulk_check import UTC_TIME, check
 from gis.incidents.bulk_read import ROW, BadRow, from_records, read_bytes
 from gis.incidents.due import due_at, local_zone
+from gis.incidents.first_load import bare_tables
 from gis.incidents.records import categories
 
 Progress = Callable[[str, float], None]
@@ -47,14 +48,24 @@ REPORT_COLUMNS = [c for c in STAGE_NAMES if c not in ("row_no", "lon", "lat", *A
 
 # Ids are drawn first, so the report and its assignment row are written in one statement;
 # rows whose external_id is already stored are skipped (their ids are simply not used).
-_STORE = f"""
+_SOURCE = "incident_stage s"
+_CONFLICT = "ON CONFLICT (external_id) DO NOTHING"
+# A first load has no unique index to arbitrate (it is rebuilt afterwards) and the tables to
+# itself: the first row of each external_id that is not stored yet.
+_FIRST_LOAD_SOURCE = """(SELECT DISTINCT ON (external_id) * FROM incident_stage
+        ORDER BY external_id, row_no) s
+  WHERE NOT EXISTS (SELECT FROM incident_reports r WHERE r.external_id = s.external_id)"""
+
+
+def _store_sql(source: str, conflict: str) -> str:
+    return f"""
 WITH src AS MATERIALIZED (
-  SELECT nextval(%(ids)s::regclass) AS id, s.* FROM incident_stage s
+  SELECT nextval(%(ids)s::regclass) AS id, s.* FROM {source}
 ), ins AS (
   INSERT INTO incident_reports (id, {", ".join(REPORT_COLUMNS)}, district_code, geom)
   SELECT id, {", ".join(REPORT_COLUMNS)}, district_code, ST_SetSRID(ST_MakePoint(lon, lat), 4490)
   FROM src
-  ON CONFLICT (external_id) DO NOTHING
+  {conflict}
   RETURNING id, district_code, received_at, status, closed_at, callback_at, rating,
             handled_directly
 ), assigned AS (
@@ -78,6 +89,10 @@ WITH src AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM events)
 """
+
+
+_STORE = _store_sql(_SOURCE, _CONFLICT)
+_STORE_FIRST_LOAD = _store_sql(_FIRST_LOAD_SOURCE, "")
 
 
 @dataclass
@@ -236,9 +251,14 @@ def _copy(conn: Connection[Any], frame: pl.DataFrame, progress: Progress) -> Non
 
 
 def store_frame(
-    session: Session, frame: pl.DataFrame, actor: str, progress: Progress = _noop
+    session: Session,
+    frame: pl.DataFrame,
+    actor: str,
+    progress: Progress = _noop,
+    first_load: bool = False,
 ) -> tuple[int, dict[int, int] | None]:
-    """COPY into a staging table, then insert the new ones with their events."""
+    """COPY into a staging table, then insert the new ones with their events
+    (``first_load``: see :mod:`gis.incidents.first_load`)."""
     conn: Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
     with conn.cursor() as cur:
         cur.execute(
@@ -250,8 +270,14 @@ def store_frame(
         cur.execute("SELECT pg_get_serial_sequence('incident_reports', 'id')")
         sequence = cur.fetchone()
         assert sequence is not None
-        cur.execute(_STORE, {"actor": actor, "ids": sequence[0]})
-        row = cur.fetchone()
+        params = {"actor": actor, "ids": sequence[0]}
+        if first_load:
+            with bare_tables(cur):
+                cur.execute(_STORE_FIRST_LOAD, params)
+                row = cur.fetchone()
+        else:
+            cur.execute(_STORE, params)
+            row = cur.fetchone()
         stored = int(row[0]) if row else 0
         progress("store", 1.0)
         ids: dict[int, int] | None = None
@@ -293,9 +319,11 @@ def ingest_frame(
     assigner: Assigner | None = None,
     progress: Progress = _noop,
     district: str | None = None,
+    first_load: bool = False,
 ) -> IngestResult:
     """The shared tail of every bulk intake: check, convert, assign, store. With
-    ``district`` (a district-scoped caller), rows assigned elsewhere are refused."""
+    ``district`` (a district-scoped caller), rows assigned elsewhere are refused;
+    ``first_load``: see :mod:`gis.incidents.first_load`."""
     result = IngestResult(received=frame.height + len(bad))
     good, broken = check(frame, categories(session))
     progress("check", 1.0)
@@ -319,7 +347,9 @@ def ingest_frame(
         staged = _stage_frame(good, lon, lat, cols)
         if refused:
             staged = staged.filter(pl.Series(keep))
-        result.stored, result.incident_ids = store_frame(session, staged, actor, progress)
+        result.stored, result.incident_ids = store_frame(
+            session, staged, actor, progress, first_load
+        )
         result.duplicates = staged.height - result.stored
     result.bad_rows = sorted(bad, key=lambda b: b.row)
     return result
@@ -345,8 +375,10 @@ def ingest_bytes(
     assigner: Assigner | None = None,
     progress: Progress = _noop,
     district: str | None = None,
+    first_load: bool = False,
 ) -> IngestResult:
-    """A CSV or NDJSON file's bytes → stored incidents (``district``: see ingest_frame)."""
+    """A CSV or NDJSON file's bytes → stored incidents (``district``, ``first_load``: see
+    ingest_frame)."""
     frame, bad = read_bytes(data, fmt)
     progress("read", 1.0)
-    return ingest_frame(session, frame, bad, actor, assigner, progress, district)
+    return ingest_frame(session, frame, bad, actor, assigner, progress, district, first_load)
