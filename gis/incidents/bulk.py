@@ -10,6 +10,7 @@ are stored; a re-run of the same file adds nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,9 +52,8 @@ REPORT_COLUMNS = [c for c in STAGE_NAMES if c not in ("row_no", "lon", "lat", *A
 _SOURCE = "incident_stage s"
 _CONFLICT = "ON CONFLICT (external_id) DO NOTHING"
 # A first load has no unique index to arbitrate (it is rebuilt afterwards) and the tables to
-# itself: the first row of each external_id that is not stored yet.
-_FIRST_LOAD_SOURCE = """(SELECT DISTINCT ON (external_id) * FROM incident_stage
-        ORDER BY external_id, row_no) s
+# itself: the rows whose external_id is not stored yet (the check refused repeats in the file).
+_FIRST_LOAD_SOURCE = """incident_stage s
   WHERE NOT EXISTS (SELECT FROM incident_reports r WHERE r.external_id = s.external_id)"""
 
 
@@ -270,13 +270,10 @@ def store_frame(
         cur.execute("SELECT pg_get_serial_sequence('incident_reports', 'id')")
         sequence = cur.fetchone()
         assert sequence is not None
-        params = {"actor": actor, "ids": sequence[0]}
-        if first_load:
-            with bare_tables(cur):
-                cur.execute(_STORE_FIRST_LOAD, params)
-                row = cur.fetchone()
-        else:
-            cur.execute(_STORE, params)
+        with bare_tables(cur) if first_load else nullcontext():
+            cur.execute(
+                _STORE_FIRST_LOAD if first_load else _STORE, {"actor": actor, "ids": sequence[0]}
+            )
             row = cur.fetchone()
         stored = int(row[0]) if row else 0
         progress("store", 1.0)
