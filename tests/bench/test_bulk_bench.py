@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -182,6 +183,15 @@ def _postgis(url: str, path: Path) -> tuple[float, float]:
     return end_to_end, join_only
 
 
+def _copy_out(conn: psycopg.Connection[Any], source: str) -> bytearray:
+    """``source`` (a table, with its columns if given) as PostgreSQL binary COPY data."""
+    buffer = bytearray()
+    with conn.cursor().copy(f"COPY {source} TO STDOUT (FORMAT binary)") as out:
+        for chunk in out:
+            buffer += chunk
+    return buffer
+
+
 def _storage_floor(url: str) -> float:
     """Seconds to COPY the stored incidents (report and assignment rows) back into the
     emptied tables and commit."""
@@ -196,11 +206,7 @@ def _storage_floor(url: str) -> float:
                     (table,),
                 )
             )
-            buffer = bytearray()
-            with conn.cursor().copy(f"COPY {table} ({columns}) TO STDOUT (FORMAT binary)") as out:
-                for chunk in out:
-                    buffer += chunk
-            saved[table] = (columns, buffer)
+            saved[table] = (columns, _copy_out(conn, f"{table} ({columns})"))
         conn.execute(f"TRUNCATE {', '.join(STORED)}")
         conn.commit()
         start = time.perf_counter()
@@ -217,10 +223,7 @@ def _fastest_load(url: str) -> float:
     with psycopg.connect(libpq_url(url)) as conn:
         saved: dict[str, tuple[bytearray, list[str]]] = {}
         for table in STORED[:3]:
-            buffer = bytearray()
-            with conn.cursor().copy(f"COPY {table} TO STDOUT (FORMAT binary)") as out:
-                for chunk in out:
-                    buffer += chunk
+            buffer = _copy_out(conn, table)
             indexes = [
                 definition.replace(f" ON public.{table} ", f" ON bare_{table} ").replace(
                     " INDEX ", " INDEX bare_", 1

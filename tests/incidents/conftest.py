@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from gis.settings import PROJECT_ROOT
 from tests.conftest import LiveServer
 
 # Categories of the empty test database (the demo city brings its own).
@@ -61,6 +66,39 @@ def incident_body(categories: list[str]) -> Iterator[dict[str, Any]]:
         "reporter_name": "张三丰",
         "reporter_phone": "13812345678",
     }
+
+
+BULK_HEADER = "external_id,channel,category_code,description,lon,lat,crs,received_at"
+
+
+def bulk_csv(prefix: str, category: str) -> tuple[str, dict[int, str]]:
+    """A file with two good rows and one broken row of each kind; row → field its reason names."""
+    long_text = "x" * 4001
+    rows = [
+        f"{prefix}-1,hotline_call,{category},lift,101.7782,36.6171,wgs84,2026-03-02T09:00:00+08:00",
+        f"{prefix}-2,fax,{category},bad channel,101.77,36.61,wgs84,",
+        f"{prefix}-3,wechat,{category},bad lon,abc,36.61,wgs84,",
+        f'{prefix}-4,wechat,{category},"ragged",101.77,36.61,wgs84,,surplus',
+        f"{prefix}-5,wechat,no_such_category,bad category,101.77,36.61,wgs84,",
+        f"{prefix}-6,wechat,{category},{long_text},101.77,36.61,wgs84,",
+        f'{prefix}-7,wechat,{category},"gcj, with comma",101.7845,36.6158,gcj02,2026-03-02 10:00',
+        f"{prefix}-1,wechat,{category},repeat,101.77,36.61,wgs84,",
+        f"{prefix}-9,wechat,{category},nan,101.77,nan,wgs84,",
+        f"{prefix}-10,wechat,{category},bad time,101.77,36.61,wgs84,next tuesday",
+        f"{prefix}-11,wechat,{category},bad crs,101.77,36.61,mars,",
+    ]
+    bad = {3: "channel", 4: "lon", 5: "fields", 6: "category_code", 7: "description", 9: "repeats"}
+    bad |= {10: "lat", 11: "received_at", 12: "crs"}
+    return "\n".join([BULK_HEADER, *rows]) + "\n", bad
+
+
+def import_cli(database_url: str, path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``wangge import incidents PATH [options]`` in its own process, on ``database_url``."""
+    env = {**os.environ, "WANGGE_DATABASE_URL": database_url, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "import", "incidents", str(path), *options],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
 
 
 def count_incidents(engine: Engine, where: str = "true", **params: Any) -> int:

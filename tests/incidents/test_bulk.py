@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +12,14 @@ from sqlalchemy import Engine, text
 
 from gis.db import session_scope
 from gis.incidents import ingest
-from gis.settings import PROJECT_ROOT
-from tests.incidents.conftest import bearer, count_incidents, new_external_id
-
-HEADER = "external_id,channel,category_code,description,lon,lat,crs,received_at"
-
-
-def _csv(prefix: str, category: str) -> tuple[str, dict[int, str]]:
-    """A file with two good rows and one broken row of each kind; row → field its reason names."""
-    long_text = "x" * 4001
-    rows = [
-        f"{prefix}-1,hotline_call,{category},lift,101.7782,36.6171,wgs84,2026-03-02T09:00:00+08:00",
-        f"{prefix}-2,fax,{category},bad channel,101.77,36.61,wgs84,",
-        f"{prefix}-3,wechat,{category},bad lon,abc,36.61,wgs84,",
-        f'{prefix}-4,wechat,{category},"ragged",101.77,36.61,wgs84,,surplus',
-        f"{prefix}-5,wechat,no_such_category,bad category,101.77,36.61,wgs84,",
-        f"{prefix}-6,wechat,{category},{long_text},101.77,36.61,wgs84,",
-        f'{prefix}-7,wechat,{category},"gcj, with comma",101.7845,36.6158,gcj02,2026-03-02 10:00',
-        f"{prefix}-1,wechat,{category},repeat,101.77,36.61,wgs84,",
-        f"{prefix}-9,wechat,{category},nan,101.77,nan,wgs84,",
-        f"{prefix}-10,wechat,{category},bad time,101.77,36.61,wgs84,next tuesday",
-        f"{prefix}-11,wechat,{category},bad crs,101.77,36.61,mars,",
-    ]
-    bad = {3: "channel", 4: "lon", 5: "fields", 6: "category_code", 7: "description", 9: "repeats"}
-    bad |= {10: "lat", 11: "received_at", 12: "crs"}
-    return "\n".join([HEADER, *rows]) + "\n", bad
+from tests.incidents.conftest import (
+    BULK_HEADER,
+    bearer,
+    bulk_csv,
+    count_incidents,
+    import_cli,
+    new_external_id,
+)
 
 
 def _check_bad_rows(result: dict[str, Any], expected: dict[int, str]) -> None:
@@ -52,7 +33,7 @@ def test_csv_stores_good_rows_reports_bad_ones_and_reruns_add_nothing(
     http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
 ) -> None:
     prefix = new_external_id("bulk")
-    data, bad = _csv(prefix, categories[0])
+    data, bad = bulk_csv(prefix, categories[0])
     headers = {**bearer(tokens["dispatcher"]), "content-type": "text/csv"}
     r = http.post("/api/v1/incidents/bulk", content=data.encode(), headers=headers)
     assert r.status_code == 200, r.text
@@ -83,7 +64,7 @@ def test_strict_mode_and_unusable_files_store_nothing(
     http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
 ) -> None:
     prefix = new_external_id("strict")
-    data, _ = _csv(prefix, categories[0])
+    data, _ = bulk_csv(prefix, categories[0])
     headers = {**bearer(tokens["dispatcher"]), "content-type": "text/csv"}
     r = http.post("/api/v1/incidents/bulk?strict=true", content=data.encode(), headers=headers)
     assert r.status_code == 422
@@ -91,7 +72,7 @@ def test_strict_mode_and_unusable_files_store_nothing(
     assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 0
     for body, field in (
         (b"external_id,channel,lon,lat\n", "category_code"),
-        (HEADER.encode() + b",colour\n", "colour"),
+        (BULK_HEADER.encode() + b",colour\n", "colour"),
         (b"", "file"),
     ):
         r = http.post("/api/v1/incidents/bulk", content=body, headers=headers)
@@ -128,16 +109,12 @@ def test_cli_import_with_a_progress_bar_and_a_failing_exit(
     tmp_path: Path, database_url: str, categories: list[str], engine: Engine
 ) -> None:
     prefix = new_external_id("cli")
-    data, bad = _csv(prefix, categories[2])
+    data, bad = bulk_csv(prefix, categories[2])
     path = tmp_path / "reports.csv"
     path.write_text(data, encoding="utf-8")
-    env = {**os.environ, "WANGGE_DATABASE_URL": database_url, "COLUMNS": "200"}
-    command = [sys.executable, "-m", "api.cli", "import", "incidents", str(path)]
 
     def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
-        )
+        return import_cli(database_url, path)
 
     first = run()
     assert first.returncode == 1, first.stderr
@@ -148,9 +125,7 @@ def test_cli_import_with_a_progress_bar_and_a_failing_exit(
     second = run()
     assert "0 stored" in second.stdout and "2 already there" in second.stdout
     assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 2
-    missing = subprocess.run(
-        [*command[:-1], str(tmp_path / "nope.csv")], env=env, capture_output=True, text=True
-    )
+    missing = import_cli(database_url, tmp_path / "nope.csv")
     assert missing.returncode != 0
 
 

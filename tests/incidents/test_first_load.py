@@ -3,9 +3,7 @@ index and constraint back afterwards, nothing changed when it fails or cannot lo
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,9 +12,7 @@ from sqlalchemy import Engine, text
 from gis.db import session_scope
 from gis.errors import Conflict
 from gis.incidents import first_load, ingest_bytes
-from gis.settings import PROJECT_ROOT
-from tests.incidents.conftest import count_incidents, new_external_id
-from tests.incidents.test_bulk import _csv
+from tests.incidents.conftest import bulk_csv, count_incidents, import_cli, new_external_id
 
 SCHEMA = """
 SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid), true
@@ -53,17 +49,12 @@ def test_first_load_stores_what_a_normal_intake_does_and_rebuilds_everything(
     before, oids = _schema(engine), _index_oids(engine)
     assert sum(kind == "index" for kind, *_ in before) >= 13  # the three tables' indexes
     prefix = new_external_id("first")
-    data, bad = _csv(prefix, categories[1])
+    data, bad = bulk_csv(prefix, categories[1])
     path = tmp_path / "archive.csv"
     path.write_text(data, encoding="utf-8")
-    env = {**os.environ, "WANGGE_DATABASE_URL": database_url, "COLUMNS": "200"}
-    command = [sys.executable, "-m", "api.cli", "import", "incidents", str(path)]
 
-    def run(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*command, *extra], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-            timeout=120,
-        )  # fmt: skip
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        return import_cli(database_url, path, *options)
 
     loaded = run("--first-load")
     assert loaded.returncode == 1, loaded.stderr  # the bad rows
@@ -97,7 +88,7 @@ def test_a_failed_first_load_leaves_the_tables_as_they_were(
 ) -> None:
     before = _schema(engine)
     prefix = new_external_id("rolled")
-    data, _ = _csv(prefix, categories[0])
+    data, _ = bulk_csv(prefix, categories[0])
 
     class Interrupted(Exception):
         pass
@@ -115,7 +106,7 @@ def test_first_load_refuses_tables_that_stay_busy(
 ) -> None:
     monkeypatch.setattr(first_load, "LOCK_TIMEOUT", "300ms")
     prefix = new_external_id("busy")
-    data, _ = _csv(prefix, categories[0])
+    data, _ = bulk_csv(prefix, categories[0])
     with engine.connect() as reader:
         reader.execute(text("SELECT count(*) FROM incident_reports"))  # holds its lock
         with pytest.raises(Conflict) as refused, session_scope(engine) as session:
