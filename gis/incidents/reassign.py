@@ -58,7 +58,10 @@ WITH moved AS (
     AND ({", ".join("a." + c for c in UNIT_COLUMNS)})
         IS DISTINCT FROM ({", ".join("s." + c for c in UNIT_COLUMNS)})
   -- The report is locked too, so a close committed while this waits is seen and wins;
-  -- report before assignment, the order a transition locks them in, so the two never deadlock.
+  -- report before assignment, the order a transition locks them in, and incidents in id
+  -- order (rows are locked after the sort), so neither a transition nor another
+  -- re-assignment running at once can deadlock with this one.
+  ORDER BY a.incident_id
   FOR SHARE OF r FOR UPDATE OF a
 ), upd AS (
   UPDATE incident_assignments a SET match = m.match, distance_m = m.distance_m,

@@ -186,3 +186,61 @@ def test_an_incident_closed_while_reassignment_waits_keeps_its_assignment(
             {"i": incident["id"]},
         ).scalar_one()
     assert kept == wrong
+
+
+def test_reassignment_locks_incidents_in_id_order(city: City, city_http: httpx.Client) -> None:
+    """Re-assignments lock in one order (by id), whatever order the rows lie in on disk, so two
+    running at once (a facility change and a boundary commit) wait for each other instead of
+    deadlocking: blocked on the first incident, a re-assignment holds none of the others."""
+    grid, lon, lat = city.grid_point(31)
+    ids = [_post(city, city_http, _body(lon + i * 1e-6, lat)).json()["id"] for i in range(6)]
+    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    with city.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = ANY(:i)"),
+            {"g": wrong, "i": ids},
+        )
+        # Lay both tables out on disk newest first, the opposite of id order.
+        for table, key in (("incident_reports", "id"), ("incident_assignments", "incident_id")):
+            conn.execute(text(f"CREATE INDEX newest_first ON {table} ({key} DESC)"))
+            conn.execute(text(f"CLUSTER {table} USING newest_first"))
+            conn.execute(text("DROP INDEX newest_first"))
+    assigner = Assigner.load(city.engine)
+    moved: list[int] = []
+    first, others = min(ids), sorted(ids)[1:]
+    with Session(city.engine) as closer:
+        apply_step(closer, first, Step("closed", handled_directly=True), "dispatcher")
+
+        def reassign() -> None:
+            with session_scope(city.engine) as session:
+                session.execute(text("SET LOCAL application_name = 'reassign-in-order'"))
+                moved.append(reassign_open(session, assigner, ids, actor="x"))
+
+        worker = threading.Thread(target=reassign)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with city.engine.connect() as probe:
+                waiting = probe.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND application_name = 'reassign-in-order'"
+                    )
+                ).scalar_one()
+            if waiting:
+                break
+            time.sleep(0.02)
+        assert waiting, "the re-assignment never waited for the closing transaction's lock"
+        with city.engine.connect() as probe:
+            free = probe.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT 1 FROM incident_assignments"
+                    " WHERE incident_id = ANY(:i) FOR UPDATE SKIP LOCKED) s"
+                ),
+                {"i": others},
+            ).scalar_one()
+            probe.rollback()
+        closer.commit()
+        worker.join(30)
+    assert free == len(others), "the waiting re-assignment already held later incidents"
+    assert moved == [len(others)]
