@@ -63,10 +63,9 @@ class Snapshot:
     community_branch: dict[str, int]  # community code → branch index
 
 
-def _rows(conn: Connection, sql: str, at: datetime | None, near: bytes | None = None) -> list[Any]:
-    params: dict[str, Any] = {"at": at} if at is not None else {}
-    if near is not None:
-        params["near"] = near
+def _rows(conn: Connection, sql: str, at: datetime | None, **params: Any) -> list[Any]:
+    if at is not None:
+        params["at"] = at
     return list(conn.execute(text(sql), params))
 
 
@@ -113,9 +112,11 @@ def load_snapshot(
     """Read every layer valid at ``at`` (current when None) in one consistent view: a
     repeatable-read connection of an engine, or the given connection's transaction.
 
-    With ``near`` (CGCS2000), grids and compounds are read only where their bounding box
-    meets it: enough for points whose every possible answer lies inside ``near``, and far
-    less to read and index than the whole city. Districts, stations and branches stay whole.
+    With ``near`` (CGCS2000), only what can answer for points inside it is read: the grids,
+    compounds and districts whose bounding box meets it, the stations whose circle reaches it
+    or that serve one of those districts, and the branches and names of those units. At
+    province scale this is a few dozen rows of each instead of a hundred thousand, with the
+    same answers for such points.
     """
     box = None if near is None else shapely.to_wkb(near)
     with _reading(bind) as conn:
@@ -125,38 +126,63 @@ def load_snapshot(
             "SELECT code, name, community_code, street_code, district_code, ST_AsBinary(geom)"
             f" FROM grids WHERE {valid}{_near(box)} ORDER BY code",
             at,
-            box,
+            near=box,
         )
         districts = _rows(
             conn,
-            f"SELECT code, name, ST_AsBinary(geom) FROM districts WHERE {valid} ORDER BY code",
+            "SELECT code, name, ST_AsBinary(geom) FROM districts"
+            f" WHERE {valid}{_near(box)} ORDER BY code",
             at,
+            near=box,
         )
+        district_codes = sorted({r[0] for r in districts} | {r[4] for r in grids})
+        communities = sorted({r[2] for r in grids})
+        streets = sorted({r[3] for r in grids})
+        named = "" if box is None else " AND code = ANY(:codes)"
         names = {
             code: name
-            for table in ("streets", "communities")
-            for code, name in _rows(conn, f"SELECT code, name FROM {table} WHERE {valid}", at)
+            for table, codes in (("streets", streets), ("communities", communities))
+            for code, name in _rows(
+                conn, f"SELECT code, name FROM {table} WHERE {valid}{named}", at, codes=codes
+            )
         }
         names.update({r[0]: r[1] for r in districts})
+        # A station answers for a point it covers, or as the nearest of the point's district.
+        reaches = (
+            ""
+            if box is None
+            else " AND (district_code = ANY(:districts) OR ST_DWithin(geom::geography,"
+            " ST_GeomFromWKB(:near, 4490)::geography, service_radius_m))"
+        )
         stations = _rows(
             conn,
             "SELECT id, code, name, ST_X(geom), ST_Y(geom), service_radius_m, district_code"
             f" FROM facilities WHERE type = '{STATION}'"
-            f" AND {facility_in_service(None, at is not None)}"
+            f" AND {facility_in_service(None, at is not None)}{reaches}"
             " ORDER BY id",
             at,
+            near=box,
+            districts=district_codes,
         )
         compounds = _rows(
             conn,
             f"SELECT id, ST_AsBinary(geom) FROM compounds WHERE true{_near(box)} ORDER BY id",
             None,
-            box,
+            near=box,
+        )
+        seats = (
+            ""
+            if box is None
+            else " AND (community_code = ANY(:communities) OR compound_id = ANY(:compounds))"
         )
         branches = _rows(
             conn,
             "SELECT id, name, kind, compound_id, grid_code, community_code FROM party_branches"
-            " WHERE kind IN ('compound_branch', 'grid_branch', 'community_committee') ORDER BY id",
+            " WHERE kind IN ('compound_branch', 'grid_branch', 'community_committee')"
+            f"{seats} ORDER BY id",
             None,
+            communities=communities,
+            compounds=[int(r[0]) for r in compounds],
         )
         version = version_at(conn, at)
     compound_branch: dict[int, int] = {}

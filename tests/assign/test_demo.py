@@ -10,6 +10,10 @@ import shapely
 from sqlalchemy import Engine, text
 
 from gis.assign import Assigner
+from gis.assign.snapshot import load_snapshot
+from gis.editing.reassign import near_deg
+from gis.settings import Settings
+from tests.assign.test_bulk import same
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +110,39 @@ def test_locate_over_http_on_the_demo(
     assert far.status_code == 422 and "outside the service area" in far.json()["error"]
     swapped = demo_city_http.get("/api/v1/locate", params={"lon": lat, "lat": lon})
     assert swapped.status_code == 422 and "swapped" in swapped.json()["error"]
+
+
+def _grid_at(demo: Assigner, where: str) -> int:
+    """A grid in the middle of a district, at a district border, or at the city's edge."""
+    snap = demo.snapshot
+    if where == "district border":
+        left, right = demo.grid_tree.query(snap.grid_geom, predicate="dwithin", distance=0.003)
+        return int(left[np.flatnonzero(snap.grid_district[left] != snap.grid_district[right])[0]])
+    if where == "city edge":
+        return int(np.argmax(shapely.bounds(snap.grid_geom)[:, 2]))
+    return len(snap.grid_geom) // 2
+
+
+@pytest.mark.parametrize("where", ["inland", "district border", "city edge"])
+def test_a_snapshot_read_near_a_box_answers_like_the_whole_city(
+    demo: Assigner, demo_city_engine: Engine, where: str
+) -> None:
+    """What an edit's re-assignment reads (the layers near the edited grids, as
+    ``gis.editing.reassign`` sizes them) gives the same answers as the whole city for every
+    point it checks, while reading only a part of the stations and branches."""
+    settings = Settings()
+    box = shapely.envelope(demo.snapshot.grid_geom[_grid_at(demo, where)])
+    near = near_deg(settings, box)
+    rng = np.random.default_rng(7)
+    x0, y0, x1, y1 = box.bounds
+    xs = rng.uniform(x0 - near, x1 + near, 4000)
+    ys = rng.uniform(y0 - near, y1 + near, 4000)
+    with demo_city_engine.connect() as conn:
+        local = Assigner(load_snapshot(conn, near=shapely.buffer(box, 2 * near)), settings)
+    expected = demo.locate_many(xs, ys)
+    same(local.locate_many(xs, ys), expected)
+    if where != "inland":  # the points meet more than one district, or leave the city
+        assert len(set(expected.district_code)) > 1 or "outside" in set(expected.match)
+    snap = local.snapshot
+    assert 0 < len(snap.station_id) < len(demo.snapshot.station_id)
+    assert 0 < len(snap.branch_id) < len(demo.snapshot.branch_id) / 10

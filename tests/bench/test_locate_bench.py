@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,34 +82,41 @@ def city_engine(city_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture(scope="module")
-def served(city_url: str) -> Iterator[int]:
-    """The app plus the peer endpoints served as ``wangge serve`` does: uvicorn, one worker
-    process per core (not sharing our GIL)."""
+@contextmanager
+def serving(url: str) -> Iterator[int]:
+    """The app plus the peer endpoints on ``url``, served as ``wangge serve`` does: uvicorn,
+    one worker process per core (not sharing our GIL); yields the port once it answers."""
     port = _ephemeral_port()
-    env = {**os.environ, "WANGGE_DATABASE_URL": city_url}
+    env = {**os.environ, "WANGGE_DATABASE_URL": url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.locate_app:create",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
          "--no-access-log", "--workers", str(Settings().workers)],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("benchmark server did not start")
-        time.sleep(0.2)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("benchmark server did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def served(city_url: str) -> Iterator[int]:
+    with serving(city_url) as port:
+        yield port
 
 
 def paths(route: str, xs: np.ndarray, ys: np.ndarray) -> list[str]:

@@ -1,0 +1,100 @@
+"""Benchmark: province scale (100,000 grids, 10,000,000 incidents) against the demo city,
+both measured in the same run (``make bench``; ``WANGGE_BENCH_PROVINCE_COPIES`` and
+``WANGGE_BENCH_PROVINCE_INCIDENTS`` scale it down).
+
+The province is the demo city and 31 translated, re-coded copies of it (``province.py``):
+32 × 3,176 = 101,632 grids. Figures:
+
+- ``locate`` over HTTP, served as ``wangge serve`` serves it: p50 of sequential requests and
+  requests/s from ``wrk``, on points spread over each database's grids; the bar is the
+  province's p50 within 1.5× the demo city's. Also the time the service takes to read its
+  snapshot (once per boundary version).
+- The edit bar at province scale: the demo city's split benchmark (a split moving 10,000
+  open incidents) run on the province, whose re-assignment now reads among 10 M incidents.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from gis.assign import Assigner
+from gis.db import make_engine
+from tests.bench.province import grow_province
+from tests.bench.test_edit_bench import measure_split
+from tests.bench.test_locate_bench import POINTS, SEQUENTIAL, city_points, measure, serving
+
+COPIES = int(os.environ.get("WANGGE_BENCH_PROVINCE_COPIES", "32"))
+INCIDENTS = int(os.environ.get("WANGGE_BENCH_PROVINCE_INCIDENTS", "10000000"))
+BAR_RATIO = 1.5
+
+
+@pytest.fixture(scope="module")
+def province_url(demo_template: str, fresh_database: Callable[..., str]) -> str:
+    gc.collect()  # the demo loader's pooled connections, or the template cannot be copied
+    url = fresh_database(demo_template)
+    start = time.perf_counter()
+    grow_province(url, COPIES, INCIDENTS)
+    print(f"\nprovince built: {COPIES} cities, {INCIDENTS:,} incidents added in "
+          f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+    return url
+
+
+def _locate_figures(url: str, scratch: Path) -> dict[str, float]:
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        grids, incidents = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM grids WHERE valid_to IS NULL),"
+                " (SELECT count(*) FROM incident_reports)"
+            )
+        ).one()
+    start = time.perf_counter()
+    assigner = Assigner.load(engine)
+    load_s = time.perf_counter() - start
+    engine.dispose()
+    xs, ys = city_points(assigner, max(SEQUENTIAL, POINTS), seed=3)
+    with serving(url) as port:
+        p50, rps, failed = measure(port, "/api/v1/locate", xs, ys, scratch)
+    return {
+        "grids": grids,
+        "incidents": incidents,
+        "load_s": load_s,
+        "p50": p50,
+        "rps": rps,
+        "failed": failed,
+    }
+
+
+def test_locate_at_province_scale(
+    province_url: str, demo_template: str, fresh_database: Callable[..., str], tmp_path: Path
+) -> None:
+    city = _locate_figures(fresh_database(demo_template), tmp_path)
+    province = _locate_figures(province_url, tmp_path)
+    print("\nlocate over HTTP, demo city against the province (same run, same server setup):")
+    for label, f in (("demo city", city), ("province", province)):
+        print(
+            f"  {label:9s} {f['grids']:>7,.0f} grids {f['incidents']:>11,.0f} incidents:"
+            f" p50 {f['p50']:.2f} ms, {f['rps']:,.0f} req/s, snapshot read {f['load_s']:.1f} s"
+        )
+    ratio = province["p50"] / city["p50"]
+    print(
+        f"  province p50 = {ratio:.2f}x the demo city's (bar {BAR_RATIO}x:"
+        f" {'met' if ratio <= BAR_RATIO else 'NOT met'} on this run);"
+        f" throughput {province['rps'] / city['rps']:.2f}x"
+    )
+    assert province["grids"] >= COPIES * city["grids"]
+    assert city["failed"] == province["failed"] == 0
+
+
+def test_split_at_province_scale(province_url: str) -> None:
+    figures = measure_split(province_url)
+    print(figures.report("province"))
+    assert figures.moved >= 10_000
+    assert figures.split_ms <= 5 * figures.floor_ms + figures.peer_ms
