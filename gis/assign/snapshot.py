@@ -113,10 +113,10 @@ def load_snapshot(
     repeatable-read connection of an engine, or the given connection's transaction.
 
     With ``near`` (CGCS2000), only what can answer for points inside it is read: the grids,
-    compounds and districts whose bounding box meets it, the stations whose circle reaches it
-    or that serve one of those districts, and the branches and names of those units. At
-    province scale this is a few dozen rows of each instead of a hundred thousand, with the
-    same answers for such points.
+    compounds and districts whose bounding box meets it, the stations whose service area's
+    bounding box meets it or that serve one of those districts, and the branches and names
+    of those units. At province scale this is a few dozen rows of each instead of a hundred
+    thousand, with the same answers for such points.
     """
     box = None if near is None else shapely.to_wkb(near)
     with _reading(bind) as conn:
@@ -151,8 +151,8 @@ def load_snapshot(
         reaches = (
             ""
             if box is None
-            else " AND (district_code = ANY(:districts) OR ST_DWithin(geom::geography,"
-            " ST_GeomFromWKB(:near, 4490)::geography, service_radius_m))"
+            else " AND (district_code = ANY(:districts)"
+            " OR service_area && ST_GeomFromWKB(:near, 4490))"
         )
         stations = _rows(
             conn,

@@ -74,7 +74,7 @@ WITH moved AS (
 ), sharded AS (
   -- The report's sharding key follows its district (rare: an edit stays in one community).
   UPDATE incident_reports r SET district_code = m.district_code
-  FROM moved m WHERE r.id = m.id AND r.district_code IS DISTINCT FROM m.district_code
+  FROM moved m WHERE r.id = m.id AND m.district_code IS DISTINCT FROM m.old_district_code
 ), logged AS (
   INSERT INTO incident_moves (actor, note, district_code, boundary_version_id, old, new,
                               incident_ids)
@@ -132,11 +132,14 @@ def reassign_open(
         where.append("ST_Intersects(geom, ST_GeomFromWKB(:area, 4490))")
         params["area"] = area.wkb
     if near_grids is not None:
-        # A union, not an OR across the two tables, so each side uses its index.
+        # A union, not an OR across the two tables, so each side uses its index; the match is
+        # checked once the rows are joined (checking it per point in the box costs a lookup
+        # for each incident there).
         where.append(
             "id IN (SELECT incident_id FROM incident_assignments WHERE grid_code = ANY(:codes)"
-            " UNION SELECT id FROM incidents WHERE match IN ('snapped', 'outside')"
-            " AND geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near))"
+            " UNION SELECT id FROM incident_reports"
+            " WHERE geom && ST_Expand(ST_GeomFromWKB(:box, 4490), :near))"
+            " AND (grid_code = ANY(:codes) OR match IN ('snapped', 'outside'))"
         )
         params |= {
             "codes": near_grids.codes,

@@ -75,13 +75,14 @@ class VersionedBoundary:
             Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False
         )
 
+    # Indexed: a commit and its undo read the rows a version opened or closed.
     @declared_attr
     def version_id(cls) -> Mapped[int]:
-        return mapped_column(ForeignKey("boundary_versions.id"), nullable=False)
+        return mapped_column(ForeignKey("boundary_versions.id"), nullable=False, index=True)
 
     @declared_attr
     def retired_version_id(cls) -> Mapped[int | None]:
-        return mapped_column(ForeignKey("boundary_versions.id"))
+        return mapped_column(ForeignKey("boundary_versions.id"), index=True)
 
 
 def versioning_constraints(table: str, level: str) -> tuple[Any, ...]:
