@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine
 
 from gis.assign import rules
 from gis.assign.lookup import MIXED, CellTable, Layer, build_table
+from gis.assign.metric import degree_tolerance
 from gis.assign.nearest import SegmentIndex
 from gis.assign.snapshot import Snapshot, load_snapshot
 from gis.assign.types import (
@@ -100,6 +101,12 @@ class Assigner:
         # Built now, not on the first outside point: a request must never wait for them.
         self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat)
         self.district_segments = SegmentIndex(snap.district_geom, self.max_lat)
+        # Stations by location: a point's candidates are those within the widest radius,
+        # not every station of a province.
+        self.station_tree = STRtree(shapely.points(snap.station_lon, snap.station_lat))
+        widest = float(snap.station_radius_m.max()) if len(snap.station_radius_m) else 0.0
+        far_lat = float(np.abs(snap.station_lat).max()) + 1.0 if widest else 0.0
+        self.station_reach_deg = degree_tolerance(widest, max(self.max_lat, far_lat))
         self._table: CellTable | None = None
         self._table_lock = threading.Lock()
 
@@ -189,6 +196,20 @@ class Assigner:
             district[out] = self.polygon_district[first]
         return district
 
+    def _stations_within_reach(self, px: Floats, py: Floats) -> NDArray[np.int64]:
+        """Per point, the stations within the widest radius of it: rows ascending, -1 padded
+        (every station that can cover the point is among them)."""
+        point, station = self.station_tree.query(
+            shapely.points(px, py), predicate="dwithin", distance=self.station_reach_deg
+        )
+        order = np.lexsort((station, point))
+        point, station = point[order], station[order]
+        counts = np.bincount(point, minlength=len(px))
+        out = np.full((len(px), int(counts.max(initial=0))), -1, dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        out[point, np.arange(len(point)) - starts[point]] = station
+        return out
+
     def _stations(
         self, px: Floats, py: Floats, district: Ints, table: CellTable | None, cell: Ints
     ) -> tuple[Ints, Floats, NDArray[np.bool_]]:
@@ -196,12 +217,11 @@ class Assigner:
         n = len(px)
         station = np.full(n, -1, dtype=np.int64)
         distance = np.full(n, np.nan)
-        everyone = np.arange(len(snap.station_id), dtype=np.int32)[None, :]
         for start in range(0, n, CHUNK):
             rows = np.arange(start, min(n, start + CHUNK))
             on = cell[rows] >= 0 if table is not None else np.zeros(len(rows), dtype=bool)
             groups: list[tuple[NDArray[np.intp], Callable[[NDArray[np.intp]], Any]]] = [
-                (rows[~on], lambda r: np.broadcast_to(everyone, (len(r), everyone.shape[1]))),
+                (rows[~on], lambda r: self._stations_within_reach(px[r], py[r])),
             ]
             if table is not None:
                 groups.append((rows[on], lambda r: table.stations[cell[r]]))
