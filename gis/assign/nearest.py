@@ -23,8 +23,14 @@ Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
 
+# Segments per indexed run: an STRtree over runs instead of single segments builds an order of
+# magnitude fewer geometries (seconds at province scale) and finds the same candidates.
+RUN = 8
+
+
 class SegmentIndex:
-    """Boundary segments of ``geoms`` with the index of the geometry each belongs to."""
+    """Boundary segments of ``geoms`` with the index of the geometry each belongs to, indexed
+    in runs of up to RUN consecutive segments of one boundary line."""
 
     def __init__(self, geoms: NDArray[Any], max_lat: float) -> None:
         parts = shapely.get_parts(shapely.boundary(geoms), return_index=True)
@@ -32,9 +38,25 @@ class SegmentIndex:
         xy, idx = shapely.get_coordinates(lines, return_index=True)
         same = idx[1:] == idx[:-1]
         self.a, self.b = xy[:-1][same], xy[1:][same]
-        self.owner = parts[1][line_owner][idx[:-1][same]].astype(np.int64)
-        self.segments = shapely.linestrings(np.stack([self.a, self.b], axis=1))
-        self.tree = STRtree(self.segments)
+        line = idx[:-1][same]
+        self.owner = parts[1][line_owner][line].astype(np.int64)
+        # Runs: a new one where a line starts or RUN segments of it are done.
+        n = len(line)
+        starts_line = np.r_[True, line[1:] != line[:-1]] if n else np.zeros(0, dtype=bool)
+        line_start = np.maximum.accumulate(np.where(starts_line, np.arange(n), 0))
+        position = np.arange(n) - line_start
+        run = np.cumsum(starts_line | (position % RUN == 0)) - 1
+        self.run_start = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if n else run
+        self.run_length = np.diff(np.r_[self.run_start, n]).astype(np.int64)
+        last = self.run_start + self.run_length - 1
+        # Each run's vertices: the first point of each of its segments, then its last point
+        # (every earlier run has one vertex more than segments, hence the shifts).
+        k = np.arange(len(last))
+        vertices = np.empty((n + len(last), 2))
+        vertex_run = np.empty(n + len(last), dtype=np.int64)
+        vertices[np.arange(n) + run], vertex_run[np.arange(n) + run] = self.a, run
+        vertices[last + k + 1], vertex_run[last + k + 1] = self.b[last], k
+        self.tree = STRtree(shapely.linestrings(vertices, indices=vertex_run) if n else [])
         kx, ky = metres_per_degree(min(abs(max_lat), 89.0))
         # Ground/degree scale varies by at most this factor between the axes.
         self.ratio = float(max(kx, ky) / min(kx, ky)) * 1.01
@@ -46,7 +68,7 @@ class SegmentIndex:
 
         n = len(px)
         best, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
-        if n == 0 or len(self.segments) == 0:
+        if n == 0 or len(self.a) == 0:
             return best, dist
         points = shapely.points(px, py)
         tol = degree_tolerance(limit_m, self.max_lat)
@@ -58,8 +80,12 @@ class SegmentIndex:
         reach = np.zeros(n)
         reach[pi] = d * self.ratio + 1e-12
         has = np.flatnonzero(reach > 0)
-        pj, sj = self.tree.query(points[has], predicate="dwithin", distance=reach[has])
-        pj = has[pj]
+        pr, rj = self.tree.query(points[has], predicate="dwithin", distance=reach[has])
+        # Every segment of each run within reach: any segment nearer on the ground is among them.
+        count = self.run_length[rj]
+        pj = np.repeat(has[pr], count)
+        first = np.repeat(self.run_start[rj] - (np.cumsum(count) - count), count)
+        sj = first + np.arange(len(pj))
         ground = self._ground(px[pj], py[pj], sj)
         keep = ground <= limit_m
         pj, sj, ground = pj[keep], sj[keep], ground[keep]
