@@ -202,13 +202,7 @@ class Assigner:
         point, station = self.station_tree.query(
             shapely.points(px, py), predicate="dwithin", distance=self.station_reach_deg
         )
-        order = np.lexsort((station, point))
-        point, station = point[order], station[order]
-        counts = np.bincount(point, minlength=len(px))
-        out = np.full((len(px), int(counts.max(initial=0))), -1, dtype=np.int64)
-        starts = np.cumsum(counts) - counts
-        out[point, np.arange(len(point)) - starts[point]] = station
-        return out
+        return rules.candidates_per_point(len(px), point, station)
 
     def _stations(
         self, px: Floats, py: Floats, district: Ints, table: CellTable | None, cell: Ints

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from shapely import STRtree
 
 from gis.assign.metric import local_distance_m, metres_per_degree
-from gis.assign.rules import covering
+from gis.assign.rules import candidates_per_point, covering
 
 MIXED = -2
 MAX_CELLS = 8_000_000  # int32 per cell and layer: 32 MB each at most
@@ -186,15 +186,9 @@ def _stations(
         near = local_distance_m(*r.centres(flat), s_lon[s], s_lat[s]) <= reach
         cells_of.append(flat[near])
         owners.append(np.full(int(near.sum()), s, dtype=np.int64))
-    if not cells_of or not sum(len(c) for c in cells_of):
-        return np.full((r.nx * r.ny, 1), -1, dtype=np.int32)
-    cells, owner = np.concatenate(cells_of), np.concatenate(owners)
-    order = np.lexsort((owner, cells))  # by cell, then ascending station index
-    cells, owner = cells[order], owner[order]
-    slot = np.arange(len(cells)) - np.searchsorted(cells, cells, side="left")
-    out = np.full((r.nx * r.ny, int(slot.max()) + 1), -1, dtype=np.int32)
-    out[cells, slot] = owner
-    return out
+    empty = np.empty(0, dtype=np.int64)
+    cells, owner = np.concatenate([empty, *cells_of]), np.concatenate([empty, *owners])
+    return candidates_per_point(r.nx * r.ny, cells, owner).astype(np.int32)
 
 
 def _raster(bounds: NDArray[np.float64], size_m: float, max_cells: int) -> Raster:

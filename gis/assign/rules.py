@@ -51,6 +51,17 @@ def first_per_point(n: int, point: Ints, value: Ints, *keys: Any) -> Ints:
     return out
 
 
+def candidates_per_point(n: int, point: Ints, value: Ints) -> Ints:
+    """The (point, value) pairs as an ``(n, k)`` array: each point's values ascending, padded
+    with -1 (no column when there are no pairs), the shape ``choose_station`` takes."""
+    order = np.lexsort((value, point))
+    point, value = point[order], value[order]
+    slot = np.arange(len(point)) - np.searchsorted(point, point, side="left")
+    out = np.full((n, int(slot.max(initial=-1)) + 1), -1, dtype=np.int64)
+    out[point, slot] = value
+    return out
+
+
 def covering(tree: STRtree, px: Floats, py: Floats) -> tuple[Ints, Ints]:
     """Per point: how many geometries cover it (boundary included) and the smallest index."""
     n = len(px)
