@@ -34,6 +34,34 @@ def _post(city: City, http: httpx.Client, body: dict[str, Any]) -> httpx.Respons
     return http.post("/api/v1/incidents", json=body, headers=bearer(city.tokens["dispatcher"]))
 
 
+def _reassign_until_blocked(
+    city: City, assigner: Assigner, ids: list[int], moved: list[int]
+) -> threading.Thread:
+    """Start re-assigning ``ids`` in a thread (its count appended to ``moved``) and return once
+    it waits for a row lock another transaction holds."""
+
+    def reassign() -> None:
+        with session_scope(city.engine) as session:
+            session.execute(text("SET LOCAL application_name = 'reassign-under-test'"))
+            moved.append(reassign_open(session, assigner, ids, actor="x"))
+
+    worker = threading.Thread(target=reassign)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with city.engine.connect() as probe:
+            waiting = probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND application_name = 'reassign-under-test'"
+                )
+            ).scalar_one()
+        if waiting:
+            return worker
+        time.sleep(0.02)
+    raise AssertionError("the re-assignment never waited for the other transaction's lock")
+
+
 def test_intake_assigns_grid_station_and_branch(city: City, city_http: httpx.Client) -> None:
     grid, lon, lat = city.grid_point(10)
     r = _post(city, city_http, _body(lon, lat))
@@ -156,27 +184,7 @@ def test_an_incident_closed_while_reassignment_waits_keeps_its_assignment(
     with Session(city.engine) as closer:
         # The transition closes the incident and holds its row locks until it commits.
         apply_step(closer, incident["id"], Step("closed", handled_directly=True), "dispatcher")
-
-        def reassign() -> None:
-            with session_scope(city.engine) as session:
-                session.execute(text("SET LOCAL application_name = 'reassign-under-test'"))
-                moved.append(reassign_open(session, assigner, [incident["id"]], actor="x"))
-
-        worker = threading.Thread(target=reassign)
-        worker.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with city.engine.connect() as probe:
-                waiting = probe.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND application_name = 'reassign-under-test'"
-                    )
-                ).scalar_one()
-            if waiting:
-                break
-            time.sleep(0.02)
-        assert waiting, "the re-assignment never waited for the closing transaction's lock"
+        worker = _reassign_until_blocked(city, assigner, [incident["id"]], moved)
         closer.commit()
         worker.join(30)
     assert moved == [0]
@@ -210,27 +218,7 @@ def test_reassignment_locks_incidents_in_id_order(city: City, city_http: httpx.C
     first, others = min(ids), sorted(ids)[1:]
     with Session(city.engine) as closer:
         apply_step(closer, first, Step("closed", handled_directly=True), "dispatcher")
-
-        def reassign() -> None:
-            with session_scope(city.engine) as session:
-                session.execute(text("SET LOCAL application_name = 'reassign-in-order'"))
-                moved.append(reassign_open(session, assigner, ids, actor="x"))
-
-        worker = threading.Thread(target=reassign)
-        worker.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with city.engine.connect() as probe:
-                waiting = probe.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND application_name = 'reassign-in-order'"
-                    )
-                ).scalar_one()
-            if waiting:
-                break
-            time.sleep(0.02)
-        assert waiting, "the re-assignment never waited for the closing transaction's lock"
+        worker = _reassign_until_blocked(city, assigner, ids, moved)
         with city.engine.connect() as probe:
             free = probe.execute(
                 text(
