@@ -17,6 +17,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from gis import assign
+from gis.assign.epoch import lock_exclusive
 from gis.coords import check_lonlat, to_storage
 from gis.coverage.circles import refresh_service_areas
 from gis.db import session_scope
@@ -107,6 +108,9 @@ def get_facility(session: Session, key: int | str, for_update: bool = False) -> 
     else:
         stmt = stmt.where(Facility.code == str(key))
     if for_update:
+        # The assignment lock before the row: an incident write holds the lock shared and
+        # may wait for the row (its station's key), never the other way round.
+        lock_exclusive(session)
         stmt = stmt.with_for_update()
     facility = session.scalars(stmt).first()
     if facility is None:
@@ -266,6 +270,7 @@ def facility_changed(engine: Engine, change: FacilityChange, actor: str) -> int:
 
 def _reassign(engine: Engine, change: FacilityChange, actor: str) -> int:
     with session_scope(engine) as session:
+        assigner = assign.assigner_for_write(session)
         ids = session.scalars(
             text(
                 "SELECT i.id FROM incidents i WHERE i.status <> 'closed' AND ("
@@ -279,7 +284,7 @@ def _reassign(engine: Engine, change: FacilityChange, actor: str) -> int:
             return 0
         return reassign_open(
             session,
-            assign.current_assigner(engine),
+            assigner,
             incident_ids=list(ids),
             actor=actor,
             reason=f"facility {change.facility_id} changed",

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     service_area_margin_m: float = 20_000.0
     # How often (ms) the cached assignment snapshot checks for new boundaries or stations.
     assign_refresh_ms: int = 1000
+    # How long (ms) a ``locate`` waits for a new snapshot to load before it answers from the
+    # previous one (incident writes always wait: they must not stamp replaced boundaries).
+    assign_stale_wait_ms: int = Field(default=1000, ge=0)
     station_radius_m: float = 2000.0
     canteen_radius_m: float = 1000.0
     household_band_min: int = 300

@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli.common import open_engine
-from gis.assign import current_assigner
 from gis.db import session_scope
 from gis.incidents.bulk import ingest_bytes
 from gis.incidents.bulk_read import detect_format
@@ -57,7 +56,7 @@ def import_incidents(
                     data,
                     fmt,
                     who,
-                    current_assigner(engine),
+                    None,
                     progress,
                     first_load=first_load,
                 )

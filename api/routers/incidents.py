@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from api.auth import Dispatcher
 from api.deps import EngineDep, SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
-from gis.assign import current_assigner
 from gis.errors import InvalidInput
 from gis.incidents import bulk, queries
 from gis.incidents.bulk_read import detect_format
@@ -102,7 +101,7 @@ async def post_incident(
 
     def work() -> tuple[dict[str, Any], bool]:
         with request.app.state.sessionmaker() as session, session.begin():
-            incident, created = create_incident(session, data, who.name, current_assigner(engine))
+            incident, created = create_incident(session, data, who.name)
             who.check_district(incident.district_code, "the incident")  # raising stores nothing
             return _one(session, incident.id, personal), created
 
@@ -198,9 +197,7 @@ async def post_bulk(
 
     def work() -> dict[str, Any]:
         with request.app.state.sessionmaker() as session, session.begin():
-            result = bulk.ingest_bytes(
-                session, raw, fmt, who.name, current_assigner(engine), district=who.district_code
-            )
+            result = bulk.ingest_bytes(session, raw, fmt, who.name, district=who.district_code)
             if strict and result.bad_rows:
                 first = result.bad_rows[0]
                 raise InvalidInput(

@@ -3,6 +3,7 @@ a point belongs to (定位归属), now or as of ``at``."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 import orjson
@@ -76,7 +77,11 @@ async def locate(
     # the database, so that goes to the thread pool.
     assigner = fresh_assigner(engine, settings) if when is None else None
     if assigner is None:
-        assigner = await run_in_threadpool(assigner_at, engine, when, settings)
+        # A slow load is not waited out: the previous snapshot answers meanwhile.
+        patience = settings.assign_stale_wait_ms / 1000
+        assigner = await run_in_threadpool(
+            partial(assigner_at, engine, when, settings, patience_s=patience)
+        )
     x, y = normalize_point(lon, lat, crs, assigner)
     body = assigner.locate(x, y).as_dict()
     return Response(orjson.dumps(body), media_type="application/json")

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, bearer_token, principal_for
 from api.routers.incidents import _validation_field
-from gis.assign import current_assigner
 from gis.errors import NotFound, WanggeError
 from gis.incidents import open311 as o311
 from gis.incidents.intake import create_incident
@@ -233,8 +232,7 @@ def _new_request(request: Request, who: Principal, form: dict[str, str]) -> list
         category = session.get(IncidentCategory, data.category_code)
         if category is None or not category.active:
             raise Open311Error(400, f"service_code {data.category_code} is not a known service")
-        assigner = current_assigner(request.app.state.engine)
-        incident, _ = create_incident(session, data, f"open311:{who.name}", assigner)
+        incident, _ = create_incident(session, data, f"open311:{who.name}")
         if not who.covers(incident.district_code):  # raising here stores nothing
             raise Open311Error(403, f"api_key is limited to district {who.district_code}")
         return [{"service_request_id": str(incident.id), "service_notice": "", "account_id": None}]

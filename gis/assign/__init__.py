@@ -6,7 +6,13 @@ belongs to, under the rules of :mod:`gis.assign.rules`, from an in-memory snapsh
 >>> assigner.locate_many(lon_array, lat_array)           # millions, column-wise
 """
 
-from gis.assign.cache import assigner_at, current_assigner, invalidate
+from gis.assign.cache import (
+    assigner_at,
+    assigner_for_write,
+    current_assigner,
+    forget,
+    invalidate,
+)
 from gis.assign.engine import Assigner
 from gis.assign.types import (
     MATCHES,
@@ -26,6 +32,8 @@ __all__ = [
     "StationMatch",
     "Unit",
     "assigner_at",
+    "assigner_for_write",
     "current_assigner",
+    "forget",
     "invalidate",
 ]

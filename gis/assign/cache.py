@@ -1,37 +1,49 @@
-"""Cached assigners: one per database for now, a few for past times.
+"""Cached assigners: one current per database, a few for past times.
 
-``current_assigner`` re-reads the fingerprint (latest boundary version id and
-a digest of stations, compounds and branches) at most every
-``assign_refresh_ms``, so a dispatcher's ``locate`` costs no database round
-trip; an edit in this process calls :func:`invalidate` so the next call
-reloads at once, and edits from other processes are seen within the interval.
+Reads (``locate``) and writes (incidents in) ask differently:
+
+- :func:`current_assigner` re-reads the assignment epoch (:mod:`gis.assign.epoch`) at most
+  every ``assign_refresh_ms``, so a dispatcher's ``locate`` costs no database round trip.
+  When the epoch has moved, ``locate`` waits at most ``assign_stale_wait_ms`` for the
+  new assigner, then answers from the previous one while a background thread goes on
+  loading: at province scale a load takes seconds, and a dispatcher's map should not
+  freeze for them.
+- :func:`assigner_for_write` takes the assignment lock shared in the writer's transaction
+  and returns an assigner of exactly the epoch seen under it, loading one if needed; so an
+  incident is never stamped with boundaries or stations a committed change replaced.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from gis.assign.engine import Assigner
-from gis.assign.snapshot import fingerprint
+from gis.assign.epoch import current_epoch, lock_shared
 from gis.settings import Settings, get_settings
 
 PAST_SNAPSHOTS = 8  # assigners for ``at=`` answers kept per database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Entry:
     assigner: Assigner | None = None
-    print: tuple[Any, ...] | None = None
-    checked: float = 0.0
+    epoch: int | None = None  # the database's epoch when last checked
+    checked: float = -math.inf
     past: OrderedDict[datetime, Assigner] = field(default_factory=OrderedDict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # guards the fields
+    loading: threading.Lock = field(default_factory=threading.Lock)  # one load at a time
+    reloader: threading.Thread | None = None
 
 
 _entries: dict[str, _Entry] = {}
@@ -48,17 +60,47 @@ def _entry(engine: Engine) -> _Entry:
         return _entries.setdefault(key, _Entry())
 
 
-def _refresh(entry: _Entry, engine: Engine, settings: Settings) -> None:
-    """Drop stale assigners when the fingerprint moved (caller holds the entry lock)."""
-    now = time.monotonic()
-    if entry.assigner is not None and now - entry.checked < settings.assign_refresh_ms / 1000:
-        return
-    current = fingerprint(engine)
-    entry.checked = now
-    if current != entry.print:
-        entry.assigner = None
-        entry.past.clear()
-        entry.print = current
+def _seen(entry: _Entry, epoch: int) -> None:
+    """Record the database's epoch; past assigners go when it moved (stations keep no
+    history, so a station change alters past answers too)."""
+    with entry.lock:
+        if entry.epoch != epoch:
+            entry.past.clear()
+        entry.epoch = epoch
+        entry.checked = time.monotonic()
+
+
+def _load(entry: _Entry, engine: Engine, settings: Settings, epoch: int) -> Assigner:
+    """The assigner of ``epoch`` (or newer), loading it unless another load just did."""
+    with entry.loading:
+        current = entry.assigner
+        if current is not None and current.epoch == epoch:
+            return current
+        fresh = Assigner.load(engine, None, settings)
+        with entry.lock:
+            entry.assigner = fresh
+        _seen(entry, fresh.epoch)
+        return fresh
+
+
+def _reload(entry: _Entry, engine: Engine, settings: Settings) -> None:
+    try:
+        if entry.epoch is not None:
+            _load(entry, engine, settings, entry.epoch)
+    except Exception:
+        # The stale assigner keeps answering reads; the next check starts another load.
+        log.exception("loading the assigner of epoch %s failed", entry.epoch)
+
+
+def _reload_in_background(entry: _Entry, engine: Engine, settings: Settings) -> threading.Thread:
+    """The thread loading the entry's next assigner (started unless one is running)."""
+    with entry.lock:
+        if entry.reloader is None or not entry.reloader.is_alive():
+            entry.reloader = threading.Thread(
+                target=_reload, args=(entry, engine, settings), name="assigner-load", daemon=True
+            )
+            entry.reloader.start()
+        return entry.reloader
 
 
 def fresh_assigner(engine: Engine, settings: Settings | None = None) -> Assigner | None:
@@ -72,28 +114,72 @@ def fresh_assigner(engine: Engine, settings: Settings | None = None) -> Assigner
     return entry.assigner
 
 
-def current_assigner(engine: Engine, settings: Settings | None = None) -> Assigner:
-    """The assigner of the current boundary version and stations of ``engine``'s database."""
+def current_assigner(
+    engine: Engine, settings: Settings | None = None, *, patience_s: float | None = None
+) -> Assigner:
+    """The assigner of the current boundaries and stations of ``engine``'s database.
+
+    ``patience_s`` (how ``locate`` asks): when the epoch has moved, wait at most this long
+    for the new assigner, then answer with the previous one while the new one goes on
+    loading in the background. None waits for it (the first load is always waited for).
+    """
+    entry = _entry(engine)
+    s = settings or get_settings()
+    assigner = entry.assigner
+    if (
+        assigner is not None
+        and time.monotonic() - entry.checked < s.assign_refresh_ms / 1000
+        and (patience_s is not None or assigner.epoch == entry.epoch)
+    ):
+        return assigner  # the hot path: no lock, no database
+    with engine.connect() as conn:
+        epoch = current_epoch(conn)
+    _seen(entry, epoch)
+    assigner = entry.assigner
+    if assigner is not None and assigner.epoch == epoch:
+        return assigner
+    if assigner is None or patience_s is None:
+        return _load(entry, engine, s, epoch)
+    _reload_in_background(entry, engine, s).join(patience_s)
+    return entry.assigner or assigner
+
+
+def assigner_for_write(session: Session, settings: Settings | None = None) -> Assigner:
+    """Take the assignment lock shared in ``session``'s transaction; return the assigner of
+    the epoch under it. Call it before assigning anything the transaction will store."""
+    epoch = lock_shared(session)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
     entry = _entry(engine)
     assigner = entry.assigner
+    if assigner is not None and assigner.epoch == epoch:
+        return assigner
     s = settings or get_settings()
-    if assigner is not None and time.monotonic() - entry.checked < s.assign_refresh_ms / 1000:
-        return assigner  # the hot path: no lock, no database
-    with entry.lock:
-        _refresh(entry, engine, s)
-        if entry.assigner is None:
-            entry.assigner = Assigner.load(engine, None, s)
-        return entry.assigner
+    _seen(entry, epoch)
+    assigner = _load(entry, engine, s, epoch)
+    if assigner.epoch != epoch:
+        # This transaction has changed assignment inputs itself: read them through it.
+        return Assigner.load(session.connection(), None, s)
+    return assigner
 
 
-def assigner_at(engine: Engine, at: datetime | None, settings: Settings | None = None) -> Assigner:
-    """The assigner answering as of ``at`` (the current one when None), cached."""
+def assigner_at(
+    engine: Engine,
+    at: datetime | None,
+    settings: Settings | None = None,
+    *,
+    patience_s: float | None = None,
+) -> Assigner:
+    """The assigner answering as of ``at`` (the current one when None, see
+    :func:`current_assigner` for ``patience_s``), cached."""
     if at is None:
-        return current_assigner(engine, settings)
+        return current_assigner(engine, settings, patience_s=patience_s)
     s = settings or get_settings()
     entry = _entry(engine)
+    if time.monotonic() - entry.checked >= s.assign_refresh_ms / 1000:
+        with engine.connect() as conn:
+            _seen(entry, current_epoch(conn))
     with entry.lock:
-        _refresh(entry, engine, s)
         cached = entry.past.get(at)
         if cached is not None:
             entry.past.move_to_end(at)
@@ -106,8 +192,17 @@ def assigner_at(engine: Engine, at: datetime | None, settings: Settings | None =
     return assigner
 
 
-def invalidate(engine: Engine | None = None) -> None:
-    """Forget cached assigners (of one database, or all) after boundary or station edits."""
+def invalidate(engine: Engine) -> None:
+    """Re-check ``engine``'s epoch at the next call (after an edit in this process); reads
+    go on with the cached assigner until its successor is loaded."""
+    entry = _entries.get(_key(engine))
+    if entry is not None:
+        with entry.lock:
+            entry.checked = -math.inf
+
+
+def forget(engine: Engine | None = None) -> None:
+    """Drop the cached assigners of one database, or of all."""
     with _entries_lock:
         if engine is None:
             _entries.clear()

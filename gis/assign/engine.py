@@ -67,6 +67,7 @@ class Assigner:
         self.snap_tolerance_m = float(s.snap_tolerance_m)
         self.area_margin_m = float(s.service_area_margin_m)
         self.boundary_version_id = snap.version_id
+        self.epoch = snap.epoch
         for geoms in (snap.grid_geom, snap.district_geom, snap.compound_geom):
             shapely.prepare(geoms)
         self.grid_tree = STRtree(snap.grid_geom)

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
+from gis.assign.epoch import current_epoch
 from gis.models import STATION
 from gis.validity import boundary_valid, facility_in_service
 
@@ -61,6 +62,7 @@ class Snapshot:
     compound_branch: dict[int, int]  # compound id → branch index
     grid_branch: dict[str, int]  # grid code → branch index
     community_branch: dict[str, int]  # community code → branch index
+    epoch: int = 0  # of the assignment inputs read (gis.assign.epoch)
 
 
 def _rows(conn: Connection, sql: str, at: datetime | None, **params: Any) -> list[Any]:
@@ -185,6 +187,7 @@ def load_snapshot(
             compounds=[int(r[0]) for r in compounds],
         )
         version = version_at(conn, at)
+        epoch = current_epoch(conn)
     compound_branch: dict[int, int] = {}
     grid_branch: dict[str, int] = {}
     community_branch: dict[str, int] = {}
@@ -223,24 +226,5 @@ def load_snapshot(
         compound_branch=compound_branch,
         grid_branch=grid_branch,
         community_branch=community_branch,
+        epoch=epoch,
     )
-
-
-FINGERPRINT_SQL = text(
-    f"""
-    SELECT (SELECT max(id) FROM boundary_versions),
-           (SELECT md5(coalesce(string_agg(concat_ws('|', id, active, retired_at,
-                    service_radius_m, district_code, code, name, ST_AsEWKB(geom)), ',' ORDER BY id),
-                    '')) FROM facilities WHERE type = '{STATION}'),
-           (SELECT md5(coalesce(string_agg(concat_ws('|', id, md5(ST_AsEWKB(geom))), ','
-                    ORDER BY id), '')) FROM compounds),
-           (SELECT concat_ws('|', count(*), max(id), sum(hashtext(concat_ws('|', kind, name,
-                    compound_id, grid_code, community_code)))) FROM party_branches)
-    """
-)
-
-
-def fingerprint(engine: Engine) -> tuple[Any, ...]:
-    """Cheap signature of everything a snapshot depends on (versions, stations, branches)."""
-    with engine.connect() as conn:
-        return tuple(conn.execute(FINGERPRINT_SQL).one())

@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from gis.assign.epoch import lock_exclusive
 from gis.db import session_scope
 from gis.editing.plan import Plan, plan_edit
 from gis.editing.reassign import reassign
@@ -27,9 +28,6 @@ from gis.editing.request import EditRequest
 from gis.editing.state import COMMUNITY_FIELDS, GRID_FIELDS, latest_version
 from gis.errors import Conflict, InvalidInput, check_scope
 from gis.settings import Settings
-
-# Key of the advisory lock every boundary commit takes (pg_advisory_xact_lock).
-EDIT_LOCK_KEY = 0x57616E67  # "Wang"
 
 
 @dataclass
@@ -55,12 +53,13 @@ class CommitResult:
 
 
 def lock_and_check(session: Session, base_version: int | None) -> int:
-    """Take the edit lock; the base must be the latest version. Returns it."""
+    """Take the assignment lock (edits take it first, see gis.assign.epoch); the base must be
+    the latest version. Returns it."""
     if base_version is None:
         raise InvalidInput(
             "base_version is required (take it from the preview)", field="base_version"
         )
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EDIT_LOCK_KEY})
+    lock_exclusive(session)
     latest = latest_version(session)
     if latest != base_version:
         raise Conflict(

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 from psycopg import Connection
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gis.assign import Assigner, AssignmentColumns, current_assigner
+from gis.assign import Assigner, AssignmentColumns, assigner_for_write
 from gis.assign.intake import normalize_points
 from gis.coords import CRS_NAMES, to_storage
 from gis.incidents.bulk_check import UTC_TIME, check
@@ -327,8 +326,7 @@ def ingest_frame(
     bad = bad + broken
     if good.height:
         if assigner is None:
-            bind = session.get_bind()
-            assigner = current_assigner(bind if isinstance(bind, Engine) else bind.engine)
+            assigner = assigner_for_write(session)
         lon, lat, suspect = _storage_points(good)
         cols = assigner.locate_many(np.where(suspect, 0.0, lon), np.where(suspect, 0.0, lat))
         progress("assign", 1.0)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from gis.assign import Assigner, Assignment
+from gis.assign import Assigner, Assignment, assigner_for_write
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
 from gis.incidents.due import due_at, local_zone
@@ -44,12 +44,13 @@ def aware(at: datetime | None) -> datetime:
 
 
 def create_incident(
-    session: Session, data: IncidentIn, actor: str, assigner: Assigner
+    session: Session, data: IncidentIn, actor: str, assigner: Assigner | None = None
 ) -> tuple[Incident, bool]:
     """Store a new incident, or return the one already stored under its ``external_id``.
 
     Returns ``(incident, created)``. Concurrent posts of one external_id are safe:
-    the unique index decides, and the loser reads the winner's row.
+    the unique index decides, and the loser reads the winner's row. Without ``assigner``
+    the current one is taken under the assignment lock (:func:`assigner_for_write`).
     """
     if data.external_id is not None:
         existing = session.scalars(
@@ -58,6 +59,8 @@ def create_incident(
         if existing is not None:
             return existing, False
     days = check_category(categories(session), data.category_code)
+    if assigner is None:
+        assigner = assigner_for_write(session)
     crs = normalize_crs(data.crs)
     lon, lat = normalize_point(data.lon, data.lat, crs, assigner)
     received_at = aware(data.received_at)

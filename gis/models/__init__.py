@@ -1,5 +1,6 @@
 """The Wangge schema: SQLAlchemy 2 + GeoAlchemy2 models, storage SRID 4490."""
 
+from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
 from gis.models.auth import ROLES, ApiToken
 from gis.models.base import SRID, Base
@@ -47,6 +48,7 @@ __all__ = [
     "STATION",
     "STATUSES",
     "ApiToken",
+    "AssignmentInputs",
     "AuditEntry",
     "Base",
     "BoundaryVersion",

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from gis.assign import Assigner, invalidate
+from gis.assign import Assigner, forget
 from gis.db import make_engine
 from tests.assign.city import build_city
 from tests.conftest import LiveServer
@@ -24,7 +24,7 @@ def city_url(migrated_database: Callable[..., str]) -> str:
 def city_engine(city_url: str) -> Iterator[Engine]:
     eng = make_engine(city_url, pool_size=5)
     yield eng
-    invalidate(eng)
+    forget(eng)
     eng.dispose()
 
 
@@ -66,5 +66,5 @@ def demo_city_http(demo_city_url: str) -> Iterator[httpx.Client]:
 def demo_city_engine(demo_city_url: str) -> Iterator[Engine]:
     eng = make_engine(demo_city_url, pool_size=2)
     yield eng
-    invalidate(eng)
+    forget(eng)
     eng.dispose()

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gis import migrate
-from gis.assign import current_assigner, invalidate
+from gis.assign import current_assigner, forget, invalidate
 from gis.assign.cache import assigner_at
 from gis.db import make_engine
 from gis.settings import Settings
@@ -25,7 +25,7 @@ def own_city(fresh_database: Callable[..., str]) -> Iterator[Engine]:
     eng = make_engine(url, pool_size=2)
     build_city(eng)
     yield eng
-    invalidate(eng)
+    forget(eng)
     eng.dispose()
 
 

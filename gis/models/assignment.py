@@ -1,0 +1,18 @@
+"""The assignment epoch (分配依据版本): see ``gis.assign.epoch`` and migration 0005."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, SmallInteger, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gis.models.base import Base
+
+
+class AssignmentInputs(Base):
+    """One row: ``epoch`` moves (by trigger) with every write to what assignment reads."""
+
+    __tablename__ = "assignment_inputs"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
