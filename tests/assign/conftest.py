@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from gis import migrate
 from gis.assign import Assigner, forget
 from gis.db import make_engine
 from tests.assign.city import build_city
@@ -18,6 +19,18 @@ from tests.conftest import LiveServer
 @pytest.fixture(scope="session")
 def city_url(migrated_database: Callable[..., str]) -> str:
     return migrated_database(build_city)
+
+
+@pytest.fixture
+def own_city(fresh_database: Callable[..., str]) -> Iterator[Engine]:
+    """The test city in a database of the test's own, free to change."""
+    url = fresh_database()
+    migrate.upgrade(url)
+    eng = make_engine(url, pool_size=2)
+    build_city(eng)
+    yield eng
+    forget(eng)
+    eng.dispose()
 
 
 @pytest.fixture(scope="session")

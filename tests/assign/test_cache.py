@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+import time
+from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from gis import migrate
-from gis.assign import current_assigner, forget, invalidate
+from gis.assign import Assigner, assigner_for_write, current_assigner, invalidate
 from gis.assign.cache import assigner_at
-from gis.db import make_engine
+from gis.assign.snapshot import load_snapshot
+from gis.db import session_scope
 from gis.settings import Settings
-from tests.assign.city import T1, T2, build_city
+from tests.assign.city import T1, T2
 
 SLOW = Settings(assign_refresh_ms=3_600_000)  # never re-checks on its own
-EAGER = Settings(assign_refresh_ms=0)  # re-checks the fingerprint on every call
-
-
-@pytest.fixture
-def own_city(fresh_database: Callable[..., str]) -> Iterator[Engine]:
-    url = fresh_database()
-    migrate.upgrade(url)
-    eng = make_engine(url, pool_size=2)
-    build_city(eng)
-    yield eng
-    forget(eng)
-    eng.dispose()
+EAGER = Settings(assign_refresh_ms=0)  # re-checks the epoch on every call
 
 
 def add_station(engine: Engine) -> None:
@@ -77,3 +68,71 @@ def test_past_assigners_cached_per_time(own_city: Engine) -> None:
     a = assigner_at(own_city, mid, SLOW)
     assert assigner_at(own_city, mid, SLOW) is a and a.boundary_version_id == 1
     assert assigner_at(own_city, None, SLOW) is current_assigner(own_city, SLOW)
+
+
+def _new_station(assigner: Assigner) -> bool:
+    station = assigner.locate(101.76, 36.555).station
+    return station is not None and station.code == "ES-NEW"
+
+
+def test_a_write_never_assigns_with_a_stale_assigner(own_city: Engine) -> None:
+    """Another worker's change, not yet seen by this one's cache: a write still sees it."""
+    first = current_assigner(own_city, SLOW)
+    add_station(own_city)
+    assert current_assigner(own_city, SLOW) is first  # reads: not re-checked yet
+    with session_scope(own_city) as session:
+        written = assigner_for_write(session, SLOW)
+    assert written is not first and _new_station(written) and not _new_station(first)
+    assert current_assigner(own_city, SLOW) is written  # the cache moved on with it
+
+
+def test_a_write_sees_its_own_transactions_change(own_city: Engine) -> None:
+    current_assigner(own_city, SLOW)
+    with session_scope(own_city) as session:
+        session.execute(
+            text("UPDATE facilities SET active = false WHERE type = 'enforcement_station'")
+        )
+        written = assigner_for_write(session, SLOW)
+        assert written.locate(101.76, 36.555).station is None
+
+
+class _HeldLoad:
+    """Assigner loads that wait until released (a province-sized load, in slow motion)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def load(
+        self,
+        engine: Engine | Connection,
+        at: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> Assigner:
+        self.started.set()
+        assert self.release.wait(30)
+        return Assigner(load_snapshot(engine, at), settings)
+
+
+def test_locate_answers_from_the_previous_assigner_while_the_next_loads(
+    own_city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = current_assigner(own_city, EAGER)
+    held = _HeldLoad()
+    monkeypatch.setattr(Assigner, "load", held.load)
+    add_station(own_city)
+    asked = time.monotonic()
+    assert current_assigner(own_city, EAGER, patience_s=0.05) is first
+    assert time.monotonic() - asked < 5 and held.started.is_set()
+    assert current_assigner(own_city, EAGER, patience_s=0.05) is first  # one load, still running
+    held.release.set()
+    fresh = current_assigner(own_city, EAGER, patience_s=30)
+    assert fresh is not first and _new_station(fresh)
+
+
+def test_locate_waits_for_a_load_within_its_patience(own_city: Engine) -> None:
+    first = current_assigner(own_city, EAGER)
+    add_station(own_city)
+    invalidate(own_city)
+    fresh = current_assigner(own_city, SLOW, patience_s=30)
+    assert fresh is not first and _new_station(fresh)

@@ -232,3 +232,60 @@ def test_reassignment_locks_incidents_in_id_order(city: City, city_http: httpx.C
         worker.join(30)
     assert free == len(others), "the waiting re-assignment already held later incidents"
     assert moved == [len(others)]
+
+
+def test_an_incident_posted_during_a_station_change_waits_and_gets_the_new_station(
+    city: City, city_http: httpx.Client
+) -> None:
+    """A station change in flight (another worker, the CLI) holds the assignment lock: an
+    incident posted meanwhile waits for it and is assigned with the change, not before it."""
+    grid, lon, lat = city.grid_point(45)
+    assert _post(city, city_http, _body(lon, lat)).status_code == 201  # the server's cache is warm
+    answers: list[httpx.Response] = []
+    with city.engine.connect() as changer:
+        changer.begin()
+        station = changer.execute(
+            text(
+                "INSERT INTO facilities (code, type, name, district_code, geom, service_radius_m,"
+                " staff, seats, hours, active) VALUES ('ES-T45', 'enforcement_station', '测试站',"
+                " :d, ST_SetSRID(ST_MakePoint(:x, :y), 4490), 2000, 0, 0, '24h', true)"
+                " RETURNING id"
+            ),
+            {"d": grid[:6], "x": lon, "y": lat},
+        ).scalar_one()
+
+        def post_meanwhile() -> None:
+            with city.client() as http:
+                answers.append(_post(city, http, _body(lon, lat)))
+
+        poster = threading.Thread(target=post_meanwhile)
+        poster.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on_advisory_lock(city) and time.monotonic() < deadline:
+            assert not answers, answers[0].text  # it must not be stored before the change
+            time.sleep(0.02)
+        assert _waiting_on_advisory_lock(city)
+        changer.commit()
+    poster.join(30)
+    try:
+        assert answers and answers[0].status_code == 201, answers
+        assigned = answers[0].json()["assignment"]
+        assert assigned["station_id"] == station and assigned["grid_code"] == grid
+    finally:
+        with city.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE facilities SET active = false, retired_at = now() WHERE id = :i"),
+                {"i": station},
+            )
+
+
+def _waiting_on_advisory_lock(city: City) -> bool:
+    with city.engine.connect() as probe:
+        return bool(
+            probe.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+            ).scalar_one()
+        )
