@@ -83,11 +83,12 @@ def city_engine(city_url: str) -> Iterator[Engine]:
 
 
 @contextmanager
-def serving(url: str) -> Iterator[int]:
+def serving(url: str, **settings: str) -> Iterator[int]:
     """The app plus the peer endpoints on ``url``, served as ``wangge serve`` does: uvicorn,
-    one worker process per core (not sharing our GIL); yields the port once it answers."""
+    one worker process per core (not sharing our GIL); yields the port once it answers.
+    ``settings``: more environment, e.g. ``WANGGE_ASSIGN_STALE_WAIT_MS="0"``."""
     port = _ephemeral_port()
-    env = {**os.environ, "WANGGE_DATABASE_URL": url}
+    env = {**os.environ, "WANGGE_DATABASE_URL": url, **settings}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "tests.bench.locate_app:create",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",

@@ -11,6 +11,9 @@ The province is the demo city and 31 translated, re-coded copies of it (``provin
   snapshot (once per boundary version).
 - The edit bar at province scale: the demo city's split benchmark (a split moving 10,000
   open incidents) run on the province, whose re-assignment now reads among 10 M incidents.
+- ``locate`` while the service loads a new snapshot after a station change: sequential
+  requests over the load, as served (the previous snapshot answers after
+  ``WANGGE_ASSIGN_STALE_WAIT_MS``) against the same server told to wait for every load.
 """
 
 from __future__ import annotations
@@ -29,7 +32,15 @@ from gis.db import make_engine
 from tests.bench.province import grow_province
 from tests.bench.test_edit_bench import INCIDENTS as SPLIT_INCIDENTS
 from tests.bench.test_edit_bench import measure_split
-from tests.bench.test_locate_bench import POINTS, SEQUENTIAL, city_points, measure, serving
+from tests.bench.test_locate_bench import (
+    POINTS,
+    SEQUENTIAL,
+    city_points,
+    measure,
+    paths,
+    run,
+    serving,
+)
 
 COPIES = int(os.environ.get("WANGGE_BENCH_PROVINCE_COPIES", "32"))
 INCIDENTS = int(os.environ.get("WANGGE_BENCH_PROVINCE_INCIDENTS", "10000000"))
@@ -99,3 +110,64 @@ def test_split_at_province_scale(province_url: str) -> None:
     print(figures.report("province"))
     assert figures.moved >= SPLIT_INCIDENTS
     assert figures.within_floor
+
+
+# A station "changed" without changing anything: the epoch moves, every worker reloads.
+TOUCH_STATION = (
+    "UPDATE facilities SET service_radius_m = service_radius_m"
+    " WHERE id = (SELECT min(id) FROM facilities WHERE type = 'enforcement_station')"
+)
+
+
+def _reload_pause(url: str, urls: list[str], window_s: float, **settings: str) -> list[float]:
+    """Latencies (ms) of sequential ``locate`` requests for ``window_s`` after a station
+    change, on a warm server started with ``settings``."""
+    engine = make_engine(url, pool_size=1)
+    latencies: list[float] = []
+    with serving(url, **settings) as port:
+        assert run(port, urls[:200]) == 0  # warm
+        with engine.begin() as conn:
+            conn.execute(text(TOUCH_STATION))
+        end = time.monotonic() + window_s
+        i = 0
+        while time.monotonic() < end:
+            batch: list[float] = []
+            assert run(port, urls[i % len(urls) : i % len(urls) + 50], batch) == 0
+            latencies += [t * 1000 for t in batch]
+            i += 50
+    engine.dispose()
+    return latencies
+
+
+def test_locate_while_a_new_snapshot_loads(province_url: str) -> None:
+    engine = make_engine(province_url, pool_size=1)
+    start = time.perf_counter()
+    assigner = Assigner.load(engine)
+    load_s = time.perf_counter() - start
+    engine.dispose()
+    xs, ys = city_points(assigner, 2000, seed=5)
+    del assigner
+    urls = paths("/api/v1/locate", xs, ys)
+    window = max(5.0, 2.5 * load_s)
+    figures = {
+        "as served (previous snapshot answers after 1 s)": _reload_pause(
+            province_url, urls, window
+        ),
+        "waiting for every load (the peer)": _reload_pause(
+            province_url, urls, window, WANGGE_ASSIGN_STALE_WAIT_MS="600000"
+        ),
+    }
+    print(
+        f"\nlocate during the {window:.0f} s after a station change at province scale"
+        f" (snapshot load {load_s:.1f} s in this process):"
+    )
+    for label, lat in figures.items():
+        ordered = sorted(lat)
+        print(
+            f"  {label:48s} {len(lat):6d} requests: p50 {ordered[len(lat) // 2]:.2f} ms,"
+            f" p99 {ordered[int(len(lat) * 0.99)]:.1f} ms, longest {ordered[-1]:,.0f} ms,"
+            f" {sum(t > 1500 for t in lat)} over 1.5 s"
+        )
+    served, peer = figures.values()
+    print(f"  longest pause: {max(peer) / max(served):.1f}x shorter as served")
+    assert max(served) < max(peer)
