@@ -100,8 +100,9 @@ class Assigner:
         lats = [abs(b[i]) for b in bounds for i in (1, 3)]
         self.max_lat = max(lats) if lats else 60.0
         # Built now, not on the first outside point: a request must never wait for them.
-        self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat)
-        self.district_segments = SegmentIndex(snap.district_geom, self.max_lat)
+        # Both are asked only about points outside every polygon of their layer.
+        self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat, outside_only=True)
+        self.district_segments = SegmentIndex(snap.district_geom, self.max_lat, outside_only=True)
         # Stations by location: a point's candidates are those within the widest radius,
         # not every station of a province.
         self.station_tree = STRtree(shapely.points(snap.station_lon, snap.station_lat))

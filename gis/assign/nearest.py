@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import polars as pl
 import shapely
 from numpy.typing import NDArray
 from shapely import STRtree
@@ -28,21 +29,65 @@ Ints = NDArray[np.int64]
 RUN = 8
 
 
+def _hashes(columns: Floats) -> NDArray[np.uint64]:
+    """A 64-bit hash of each row's exact float bits (equal rows, equal hashes)."""
+    bits = np.ascontiguousarray(columns).view(np.uint64)
+    h = np.zeros(len(bits), dtype=np.uint64)
+    for k in range(bits.shape[1]):
+        h = (h ^ bits[:, k]) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+def outline(a: Floats, b: Floats) -> NDArray[np.bool_]:
+    """Which segments ``a``→``b`` can be nearest to a point outside every polygon: all but
+    an edge two polygons share, run in opposite directions (one on each side, so inside
+    their union). Such an edge is kept when it ends on the outline, so a tie at that vertex
+    is found as before. Polygons that overlap or disagree in orientation keep their edges,
+    and so does an edge whose hash collides: the result is a superset of what can answer."""
+    n = len(a)
+    swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+    edge = np.column_stack([np.where(swap[:, None], b, a), np.where(swap[:, None], a, b)])
+    # Sorted by hash with the direction as the lowest bit, an edge met both ways is two
+    # neighbours differing in that bit only; its coordinates are then compared exactly.
+    h = (_hashes(edge) & ~np.uint64(1)) | swap.astype(np.uint64)
+    order = np.argsort(h)
+    hs = h[order]
+    pair = np.flatnonzero((hs[1:] ^ hs[:-1]) == 1)
+    pair = pair[(edge[order[pair]] == edge[order[pair + 1]]).all(axis=1)]
+    shared = np.zeros(n, dtype=bool)
+    shared[order[pair]] = shared[order[pair + 1]] = True
+    # Vertices on the outline: the ends of every edge kept so far.
+    ends = _hashes(np.r_[a, b])
+    kept_ends = pl.Series(ends[np.r_[~shared, ~shared]]).implode()
+    on_outline = pl.Series(ends).is_in(kept_ends).to_numpy()
+    return np.asarray(~shared | on_outline[:n] | on_outline[n:])
+
+
 class SegmentIndex:
     """Boundary segments of ``geoms`` with the index of the geometry each belongs to, indexed
     in runs of up to RUN consecutive segments of one boundary line."""
 
-    def __init__(self, geoms: NDArray[Any], max_lat: float) -> None:
+    def __init__(self, geoms: NDArray[Any], max_lat: float, outside_only: bool = False) -> None:
+        """``outside_only``: the index will only be asked about points outside every one of
+        ``geoms``, so edges between two of them are left out (see :func:`outline`)."""
         parts = shapely.get_parts(shapely.boundary(geoms), return_index=True)
         lines, line_owner = shapely.get_parts(parts[0], return_index=True)
         xy, idx = shapely.get_coordinates(lines, return_index=True)
-        same = idx[1:] == idx[:-1]
-        self.a, self.b = xy[:-1][same], xy[1:][same]
-        line = idx[:-1][same]
+        same = np.flatnonzero(idx[1:] == idx[:-1])
+        if outside_only:
+            same = same[outline(xy[same], xy[same + 1])]
+        self.a, self.b = xy[same], xy[same + 1]
+        line = idx[same]
         self.owner = parts[1][line_owner][line].astype(np.int64)
-        # Runs: a new one where a line starts or RUN segments of it are done.
+        # Runs: a new one where a line starts, a left-out edge breaks it, or RUN segments of
+        # it are done.
         n = len(line)
-        starts_line = np.r_[True, line[1:] != line[:-1]] if n else np.zeros(0, dtype=bool)
+        starts_line = (
+            np.r_[True, (line[1:] != line[:-1]) | (same[1:] != same[:-1] + 1)]
+            if n
+            else np.zeros(0, dtype=bool)
+        )
         line_start = np.maximum.accumulate(np.where(starts_line, np.arange(n), 0))
         position = np.arange(n) - line_start
         run = np.cumsum(starts_line | (position % RUN == 0)) - 1
