@@ -43,6 +43,7 @@ class _Entry:
     past: OrderedDict[datetime, Assigner] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # guards the fields
     loading: threading.Lock = field(default_factory=threading.Lock)  # one load at a time
+    checking: threading.Lock = field(default_factory=threading.Lock)  # one epoch query at a time
     reloader: threading.Thread | None = None
 
 
@@ -70,6 +71,19 @@ def _seen(entry: _Entry, epoch: int) -> None:
         entry.checked = time.monotonic()
 
 
+def _check(entry: _Entry, engine: Engine, settings: Settings) -> int:
+    """The database's epoch, re-read unless it was within ``assign_refresh_ms`` (by another
+    thread too: under load, one query per interval, not one per waiting request)."""
+    with entry.checking:
+        if entry.epoch is None or time.monotonic() - entry.checked >= (
+            settings.assign_refresh_ms / 1000
+        ):
+            with engine.connect() as conn:
+                _seen(entry, current_epoch(conn))
+        assert entry.epoch is not None
+        return entry.epoch
+
+
 def _load(entry: _Entry, engine: Engine, settings: Settings, epoch: int) -> Assigner:
     """The assigner of ``epoch`` (or newer), loading it unless another load just did."""
     with entry.loading:
@@ -92,14 +106,17 @@ def _reload(entry: _Entry, engine: Engine, settings: Settings) -> None:
         log.exception("loading the assigner of epoch %s failed", entry.epoch)
 
 
-def _reload_in_background(entry: _Entry, engine: Engine, settings: Settings) -> threading.Thread:
-    """The thread loading the entry's next assigner (started unless one is running)."""
+def _reload_in_background(
+    entry: _Entry, engine: Engine, settings: Settings
+) -> threading.Thread | None:
+    """Start loading the entry's next assigner in a thread, returned; None if one already is."""
     with entry.lock:
-        if entry.reloader is None or not entry.reloader.is_alive():
-            entry.reloader = threading.Thread(
-                target=_reload, args=(entry, engine, settings), name="assigner-load", daemon=True
-            )
-            entry.reloader.start()
+        if entry.reloader is not None and entry.reloader.is_alive():
+            return None
+        entry.reloader = threading.Thread(
+            target=_reload, args=(entry, engine, settings), name="assigner-load", daemon=True
+        )
+        entry.reloader.start()
         return entry.reloader
 
 
@@ -119,9 +136,9 @@ def current_assigner(
 ) -> Assigner:
     """The assigner of the current boundaries and stations of ``engine``'s database.
 
-    ``patience_s`` (how ``locate`` asks): when the epoch has moved, wait at most this long
-    for the new assigner, then answer with the previous one while the new one goes on
-    loading in the background. None waits for it (the first load is always waited for).
+    ``patience_s`` (how ``locate`` asks): when the epoch has moved, the request that notices
+    waits at most this long for the new assigner; until it is loaded (in the background),
+    the previous one answers. None waits for it (the first load is always waited for).
     """
     entry = _entry(engine)
     s = settings or get_settings()
@@ -132,15 +149,16 @@ def current_assigner(
         and (patience_s is not None or assigner.epoch == entry.epoch)
     ):
         return assigner  # the hot path: no lock, no database
-    with engine.connect() as conn:
-        epoch = current_epoch(conn)
-    _seen(entry, epoch)
+    epoch = _check(entry, engine, s)
     assigner = entry.assigner
     if assigner is not None and assigner.epoch == epoch:
         return assigner
     if assigner is None or patience_s is None:
         return _load(entry, engine, s, epoch)
-    _reload_in_background(entry, engine, s).join(patience_s)
+    # Only the request that starts the load waits for it: a worker pauses once per change.
+    loader = _reload_in_background(entry, engine, s)
+    if loader is not None:
+        loader.join(patience_s)
     return entry.assigner or assigner
 
 
@@ -176,9 +194,7 @@ def assigner_at(
         return current_assigner(engine, settings, patience_s=patience_s)
     s = settings or get_settings()
     entry = _entry(engine)
-    if time.monotonic() - entry.checked >= s.assign_refresh_ms / 1000:
-        with engine.connect() as conn:
-            _seen(entry, current_epoch(conn))
+    _check(entry, engine, s)
     with entry.lock:
         cached = entry.past.get(at)
         if cached is not None:
