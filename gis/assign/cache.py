@@ -23,14 +23,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import shapely
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gis.assign.engine import Assigner
 from gis.assign.epoch import current_epoch, lock_shared
+from gis.assign.metric import degree_tolerance
+from gis.assign.snapshot import load_snapshot
 from gis.settings import Settings, get_settings
 
 PAST_SNAPSHOTS = 8  # assigners for ``at=`` answers kept per database
+SURROUNDINGS_MIN_M = 100.0  # a single write's surroundings reach at least this far, twice
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +166,33 @@ def current_assigner(
     return entry.assigner or assigner
 
 
-def assigner_for_write(session: Session, settings: Settings | None = None) -> Assigner:
-    """Take the assignment lock shared in ``session``'s transaction; return the assigner of
-    the epoch under it. Call it before assigning anything the transaction will store."""
+def _surroundings(session: Session, x: float, y: float, settings: Settings) -> Assigner | None:
+    """An assigner of what lies around (x, y), read through ``session``; None unless the point
+    is inside the service area, where its answers are those of the whole snapshot (what can
+    answer for a point lies within the snap tolerance of it, or serves its district)."""
+    reach = degree_tolerance(2 * max(SURROUNDINGS_MIN_M, 2 * settings.snap_tolerance_m), y)
+    local = Assigner(
+        load_snapshot(
+            session.connection(), near=shapely.box(x - reach, y - reach, x + reach, y + reach)
+        ),
+        settings,
+    )
+    return local if local.area_distance_m([x], [y])[0] == 0 else None
+
+
+def assigner_for_write(
+    session: Session,
+    settings: Settings | None = None,
+    *,
+    near: tuple[float, float] | None = None,
+) -> Assigner:
+    """Take the assignment lock shared in ``session``'s transaction; return an assigner of
+    the epoch under it. Call it before assigning anything the transaction will store.
+
+    ``near``: the one CGCS2000 point the write assigns. When the cached snapshot is stale,
+    such a write is answered from a snapshot of the point's surroundings (milliseconds at any
+    scale) instead of waiting for the whole one, which goes on loading in the background.
+    """
     epoch = lock_shared(session)
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
@@ -174,6 +202,11 @@ def assigner_for_write(session: Session, settings: Settings | None = None) -> As
         return assigner
     s = settings or get_settings()
     _seen(entry, epoch)
+    if near is not None and assigner is not None:
+        local = _surroundings(session, near[0], near[1], s)
+        if local is not None:
+            _reload_in_background(entry, engine, s)
+            return local
     assigner = _load(entry, engine, s, epoch)
     if assigner.epoch != epoch:
         # This transaction has changed assignment inputs itself: read them through it.

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gis.assign import Assigner, Assignment, assigner_for_write
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
+from gis.errors import InvalidInput
 from gis.incidents.due import due_at, local_zone
 from gis.incidents.records import IncidentIn, categories, check_category
 from gis.models import SRID, Incident, IncidentAssignment, IncidentEvent, IncidentReport
@@ -32,6 +33,15 @@ def assignment_columns(a: Assignment) -> dict[str, Any]:
         "party_branch_id": a.party_branch.id if a.party_branch else None,
         "boundary_version_id": a.boundary_version_id,
     }
+
+
+def _storage_point(lon: float, lat: float, crs: str) -> tuple[float, float] | None:
+    """The point in CGCS2000 if it passes the checks that need no assigner, else None (the
+    checks with one, such as a swapped lon/lat, then name the problem)."""
+    try:
+        return normalize_point(lon, lat, crs)
+    except InvalidInput:
+        return None
 
 
 def aware(at: datetime | None) -> datetime:
@@ -59,9 +69,9 @@ def create_incident(
         if existing is not None:
             return existing, False
     days = check_category(categories(session), data.category_code)
-    if assigner is None:
-        assigner = assigner_for_write(session)
     crs = normalize_crs(data.crs)
+    if assigner is None:
+        assigner = assigner_for_write(session, near=_storage_point(data.lon, data.lat, crs))
     lon, lat = normalize_point(data.lon, data.lat, crs, assigner)
     received_at = aware(data.received_at)
     values: dict[str, Any] = {

@@ -143,3 +143,22 @@ def test_locate_waits_for_a_load_within_its_patience(own_city: Engine) -> None:
     invalidate(own_city)
     fresh = current_assigner(own_city, SLOW, patience_s=30)
     assert fresh is not first and _new_station(fresh)
+
+
+def test_a_single_write_after_a_change_does_not_wait_for_the_whole_load(
+    own_city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the whole new snapshot loads (held here), a write of one point inside the city
+    is answered from a snapshot of its surroundings, with the change in it."""
+    first = current_assigner(own_city, SLOW)
+    held = _HeldLoad()
+    monkeypatch.setattr(Assigner, "load", held.load)
+    add_station(own_city)
+    with session_scope(own_city) as session:
+        local = assigner_for_write(session, SLOW, near=(101.76, 36.555))
+        assert local is not first and _new_station(local)
+        assert len(local.snapshot.grid_geom) < len(first.snapshot.grid_geom)
+        whole = Assigner(load_snapshot(session.connection()), SLOW)
+    assert local.locate(101.76, 36.555).as_dict() == whole.locate(101.76, 36.555).as_dict()
+    assert held.started.wait(30)  # the whole one loads meanwhile, for the cache
+    held.release.set()

@@ -14,12 +14,17 @@ The province is the demo city and 31 translated, re-coded copies of it (``provin
 - ``locate`` while the service loads a new snapshot after a station change: sequential
   requests over the load, as served (the previous snapshot answers after
   ``WANGGE_ASSIGN_STALE_WAIT_MS``) against the same server told to wait for every load.
+- An incident posted right after a station change, against the steady state and against a
+  whole snapshot load.
 """
 
 from __future__ import annotations
 
 import gc
+import http.client
+import json
 import os
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +46,7 @@ from tests.bench.test_locate_bench import (
     run,
     serving,
 )
+from tests.conftest import role_tokens
 
 COPIES = int(os.environ.get("WANGGE_BENCH_PROVINCE_COPIES", "32"))
 INCIDENTS = int(os.environ.get("WANGGE_BENCH_PROVINCE_INCIDENTS", "10000000"))
@@ -171,3 +177,51 @@ def test_locate_while_a_new_snapshot_loads(province_url: str) -> None:
     served, peer = figures.values()
     print(f"  longest pause: {max(peer) / max(served):.1f}x shorter as served")
     assert max(served) < max(peer)
+
+
+def _post_ms(port: int, token: str, lon: float, lat: float, key: str) -> float:
+    body = json.dumps(
+        {"external_id": key, "channel": "hotline_call", "category_code": "noise",
+         "lon": lon, "lat": lat, "crs": "cgcs2000"}
+    )  # fmt: skip
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    start = time.perf_counter()
+    conn.request(
+        "POST", "/api/v1/incidents", body,
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    response = conn.getresponse()
+    assert response.status == 201, response.read()
+    response.read()
+    conn.close()
+    return (time.perf_counter() - start) * 1000
+
+
+def test_an_incident_posted_right_after_a_change(province_url: str) -> None:
+    """A write must use the changed stations: right after a change it is assigned from a
+    snapshot of its surroundings instead of waiting for the whole one to load."""
+    engine = make_engine(province_url, pool_size=1)
+    start = time.perf_counter()
+    assigner = Assigner.load(engine)
+    load_s = time.perf_counter() - start
+    xs, ys = city_points(assigner, 200, seed=9)
+    inside = [i for i in range(len(xs)) if assigner.locate(xs[i], ys[i]).match == "inside"]
+    del assigner
+    token = role_tokens(province_url, "post-bench")["dispatcher"]
+    after: list[float] = []
+    steady: list[float] = []
+    with serving(province_url) as port:
+        for k, i in enumerate(inside[:20]):  # warm, and the steady state
+            steady.append(_post_ms(port, token, xs[i], ys[i], f"steady-{k}"))
+        for k, i in enumerate(inside[20:25]):
+            with engine.begin() as conn:
+                conn.execute(text(TOUCH_STATION))
+            after.append(_post_ms(port, token, xs[i], ys[i], f"after-{k}"))
+            time.sleep(2 * load_s)  # both workers have the new snapshot again
+    engine.dispose()
+    print(
+        f"\nincident POST at province scale: right after a station change"
+        f" {statistics.median(after):.0f} ms (median of {len(after)}, longest {max(after):.0f} ms);"
+        f" steady {statistics.median(steady[5:]):.1f} ms; a whole snapshot load {load_s:.1f} s"
+    )
+    assert max(after) < load_s * 1000
