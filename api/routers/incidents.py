@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth import Dispatcher
-from api.deps import EngineDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
 from gis.errors import InvalidInput
 from gis.incidents import bulk, queries
@@ -89,7 +89,6 @@ async def post_incident(
     who: Dispatcher,
     personal: Personal,
     settings: SettingsDep,
-    engine: EngineDep,
 ) -> JSONResponse:
     """Assign and store one report; the same ``external_id`` again returns the stored one."""
     raw = await read_body(request, settings.max_body_bytes)
@@ -185,7 +184,6 @@ async def post_bulk(
     request: Request,
     who: Dispatcher,
     settings: SettingsDep,
-    engine: EngineDep,
     format: Literal["csv", "ndjson"] | None = Query(
         None, description="csv or ndjson; by default from the content type or the first byte"
     ),

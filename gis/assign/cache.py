@@ -29,12 +29,10 @@ from sqlalchemy.orm import Session
 
 from gis.assign.engine import Assigner
 from gis.assign.epoch import current_epoch, lock_shared
-from gis.assign.metric import degree_tolerance
-from gis.assign.snapshot import load_snapshot
+from gis.assign.snapshot import load_snapshot, near_deg
 from gis.settings import Settings, get_settings
 
 PAST_SNAPSHOTS = 8  # assigners for ``at=`` answers kept per database
-SURROUNDINGS_MIN_M = 100.0  # a single write's surroundings reach at least this far, twice
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +73,16 @@ def _seen(entry: _Entry, epoch: int) -> None:
         entry.checked = time.monotonic()
 
 
+def _recent(entry: _Entry, settings: Settings) -> bool:
+    """Whether the epoch was read within ``assign_refresh_ms``."""
+    return time.monotonic() - entry.checked < settings.assign_refresh_ms / 1000
+
+
 def _check(entry: _Entry, engine: Engine, settings: Settings) -> int:
     """The database's epoch, re-read unless it was within ``assign_refresh_ms`` (by another
     thread too: under load, one query per interval, not one per waiting request)."""
     with entry.checking:
-        if entry.epoch is None or time.monotonic() - entry.checked >= (
-            settings.assign_refresh_ms / 1000
-        ):
+        if entry.epoch is None or not _recent(entry, settings):
             with engine.connect() as conn:
                 _seen(entry, current_epoch(conn))
         assert entry.epoch is not None
@@ -129,10 +130,7 @@ def fresh_assigner(engine: Engine, settings: Settings | None = None) -> Assigner
     entry = _entries.get(_key(engine))
     if entry is None or entry.assigner is None:
         return None
-    s = settings or get_settings()
-    if time.monotonic() - entry.checked >= s.assign_refresh_ms / 1000:
-        return None
-    return entry.assigner
+    return entry.assigner if _recent(entry, settings or get_settings()) else None
 
 
 def current_assigner(
@@ -149,7 +147,7 @@ def current_assigner(
     assigner = entry.assigner
     if (
         assigner is not None
-        and time.monotonic() - entry.checked < s.assign_refresh_ms / 1000
+        and _recent(entry, s)
         and (patience_s is not None or assigner.epoch == entry.epoch)
     ):
         return assigner  # the hot path: no lock, no database
@@ -170,13 +168,9 @@ def _surroundings(session: Session, x: float, y: float, settings: Settings) -> A
     """An assigner of what lies around (x, y), read through ``session``; None unless the point
     is inside the service area, where its answers are those of the whole snapshot (what can
     answer for a point lies within the snap tolerance of it, or serves its district)."""
-    reach = degree_tolerance(2 * max(SURROUNDINGS_MIN_M, 2 * settings.snap_tolerance_m), y)
-    local = Assigner(
-        load_snapshot(
-            session.connection(), near=shapely.box(x - reach, y - reach, x + reach, y + reach)
-        ),
-        settings,
-    )
+    point = shapely.Point(x, y)
+    near = shapely.buffer(point, 2 * near_deg(settings.snap_tolerance_m, point))
+    local = Assigner(load_snapshot(session.connection(), near=near), settings)
     return local if local.area_distance_m([x], [y])[0] == 0 else None
 
 

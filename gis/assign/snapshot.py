@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine, text
 
 from gis.assign.epoch import current_epoch
+from gis.assign.metric import degree_tolerance
 from gis.models import STATION
 from gis.validity import boundary_valid, facility_in_service
 
@@ -83,6 +84,18 @@ def _geoms(rows: list[Any], column: int) -> Objects:
 
 def _col(rows: list[Any], column: int, dtype: Any = object) -> Any:
     return np.array([r[column] for r in rows], dtype=dtype) if rows else np.empty(0, dtype)
+
+
+# Answers near a change are checked this far around it (twice the snap tolerance, at least
+# this); a snapshot that answers for them reads twice as far (see load_snapshot's ``near``).
+NEAR_MIN_M = 100.0
+
+
+def near_deg(snap_tolerance_m: float, box: BaseGeometry) -> float:
+    """How far (degrees) around ``box`` answers may change with it: twice the snap
+    tolerance, at least NEAR_MIN_M, at the box's latitudes."""
+    metres = max(NEAR_MIN_M, 2 * snap_tolerance_m)
+    return degree_tolerance(metres, max(abs(box.bounds[1]), abs(box.bounds[3])))
 
 
 def version_at(conn: Connection, at: datetime | None) -> int | None:

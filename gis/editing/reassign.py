@@ -13,20 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
-from gis.assign.metric import degree_tolerance
-from gis.assign.snapshot import load_snapshot
+from gis.assign.snapshot import load_snapshot, near_deg
 from gis.incidents.reassign import NearGrids, reassign_open
 from gis.settings import Settings
-
-# Snapped and unassigned incidents are checked this far around the edited grids, at least.
-NEAR_MIN_M = 100.0
-
-
-def near_deg(settings: Settings, box: BaseGeometry) -> float:
-    """How far (degrees) from the edited grids snapped or unassigned incidents are checked:
-    twice the snap tolerance, at least NEAR_MIN_M, at the box's latitudes."""
-    metres = max(NEAR_MIN_M, 2 * settings.snap_tolerance_m)
-    return degree_tolerance(metres, max(abs(box.bounds[1]), abs(box.bounds[3])))
 
 
 def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
@@ -60,7 +49,7 @@ def reassign(
     box = affected_box(session, codes) if codes else None
     if box is None:
         return 0
-    near = near_deg(settings, box)
+    near = near_deg(settings.snap_tolerance_m, box)
     # Every point checked lies within ``near`` of the box, so every unit that can answer
     # for one (within the snap tolerance of it) lies within 2 * near.
     return reassign_open(

@@ -10,8 +10,7 @@ import shapely
 from sqlalchemy import Engine, text
 
 from gis.assign import Assigner
-from gis.assign.snapshot import load_snapshot
-from gis.editing.reassign import near_deg
+from gis.assign.snapshot import load_snapshot, near_deg
 from gis.settings import Settings
 from tests.assign.test_bulk import same
 
@@ -132,7 +131,7 @@ def test_a_snapshot_read_near_a_box_answers_like_the_whole_city(
     point it checks, while reading only a part of the stations and branches."""
     settings = Settings()
     box = shapely.envelope(demo.snapshot.grid_geom[_grid_at(demo, where)])
-    near = near_deg(settings, box)
+    near = near_deg(settings.snap_tolerance_m, box)
     rng = np.random.default_rng(7)
     x0, y0, x1, y1 = box.bounds
     xs = rng.uniform(x0 - near, x1 + near, 4000)

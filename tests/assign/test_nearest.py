@@ -32,18 +32,7 @@ def test_nearest_agrees_with_every_segment_measured(seed: int) -> None:
     px, py = rng.uniform(101.58, 101.85, 400), rng.uniform(36.53, 36.67, 400)
     limit = 600.0
     best, dist = index.nearest(px, py, limit)
-
-    # Every point against every segment, with the same ground measure.
-    n, s = len(px), len(index.a)
-    ground = index._ground(np.repeat(px, s), np.repeat(py, s), np.tile(np.arange(s), n))
-    ground = ground.reshape(n, s)
-    owner = np.broadcast_to(index.owner, (n, s))
-    key = np.where(ground <= limit, ground, np.inf)
-    nearest = key.min(axis=1)
-    tied = key == nearest[:, None]
-    expected = np.where(
-        np.isfinite(nearest), np.where(tied, owner, np.iinfo(np.int64).max).min(axis=1), -1
-    )
+    expected, nearest = _brute_force(index, px, py, limit)
     assert (expected >= 0).sum() > 100 and (expected < 0).sum() > 10
     np.testing.assert_array_equal(best, expected)
     np.testing.assert_allclose(dist, nearest)
@@ -64,6 +53,8 @@ def _coverage(seed: int) -> np.ndarray:
 
 
 def _brute_force(index: SegmentIndex, px: np.ndarray, py: np.ndarray, limit: float) -> Any:
+    """Every point against every segment, with the same ground measure: (nearest owner
+    within ``limit``, ties to the smallest, or -1; its distance)."""
     n, s = len(px), len(index.a)
     ground = index._ground(np.repeat(px, s), np.repeat(py, s), np.tile(np.arange(s), n))
     key = np.where(ground.reshape(n, s) <= limit, ground.reshape(n, s), np.inf)
