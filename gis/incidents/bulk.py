@@ -1,23 +1,20 @@
 """Bulk intake (批量受理): records or a file in, assigned incidents out, at speed.
 
 Read (polars) → check column-wise → convert coordinates (numpy) → assign
-(``Assigner.locate_many``) → stream to a staging table with PostgreSQL COPY →
-``INSERT ... ON CONFLICT (external_id) DO NOTHING`` with the events in the
-same statement. One transaction: bad rows are reported and skipped, good rows
-are stored; a re-run of the same file adds nothing.
+(``Assigner.locate_many``) → store with PostgreSQL COPY (:mod:`gis.incidents.bulk_store`).
+One transaction: bad rows are reported and skipped, good rows are stored; a re-run of the
+same file adds nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import polars as pl
-from psycopg import Connection
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner, AssignmentColumns, assigner_for_write
@@ -25,73 +22,9 @@ from gis.assign.intake import normalize_points
 from gis.coords import CRS_NAMES, to_storage
 from gis.incidents.bulk_check import UTC_TIME, check
 from gis.incidents.bulk_read import ROW, BadRow, from_records, read_bytes
+from gis.incidents.bulk_store import STAGE_NAMES, Progress, no_progress, store_frame
 from gis.incidents.due import due_at, local_zone
-from gis.incidents.first_load import bare_tables
 from gis.incidents.records import categories
-
-Progress = Callable[[str, float], None]
-IDS_UP_TO = 10_000  # return incident ids only for inputs this small
-COPY_CHUNK = 8 << 20
-
-STAGE_COLUMNS = (
-    "row_no int, external_id text, channel text, category_code text, description text, "
-    "address text, lon float8, lat float8, input_crs text, reporter_name text, "
-    "reporter_phone text, status text, handled_directly bool, received_at timestamptz, "
-    "due_at timestamptz, closed_at timestamptz, callback_at timestamptz, rating smallint, "
-    "match text, distance_m float8, district_code text, street_code text, "
-    "community_code text, grid_code text, station_id int, station_distance_m float8, "
-    "station_within_radius bool, party_branch_id int, boundary_version_id int"
-)
-STAGE_NAMES = [c.strip().split(" ")[0] for c in STAGE_COLUMNS.split(",")]
-ASSIGNMENT_COLUMNS = STAGE_NAMES[STAGE_NAMES.index("match") :]
-REPORT_COLUMNS = [c for c in STAGE_NAMES if c not in ("row_no", "lon", "lat", *ASSIGNMENT_COLUMNS)]
-
-# Ids are drawn first, so the report and its assignment row are written in one statement;
-# rows whose external_id is already stored are skipped (their ids are simply not used).
-_SOURCE = "incident_stage s"
-_CONFLICT = "ON CONFLICT (external_id) DO NOTHING"
-# A first load has no unique index to arbitrate (it is rebuilt afterwards) and the tables to
-# itself: the rows whose external_id is not stored yet (the check refused repeats in the file).
-_FIRST_LOAD_SOURCE = """incident_stage s
-  WHERE NOT EXISTS (SELECT FROM incident_reports r WHERE r.external_id = s.external_id)"""
-
-
-def _store_sql(source: str, conflict: str) -> str:
-    return f"""
-WITH src AS MATERIALIZED (
-  SELECT nextval(%(ids)s::regclass) AS id, s.* FROM {source}
-), ins AS (
-  INSERT INTO incident_reports (id, {", ".join(REPORT_COLUMNS)}, district_code, geom)
-  SELECT id, {", ".join(REPORT_COLUMNS)}, district_code, ST_SetSRID(ST_MakePoint(lon, lat), 4490)
-  FROM src
-  {conflict}
-  RETURNING id, district_code, received_at, status, closed_at, callback_at, rating,
-            handled_directly
-), assigned AS (
-  INSERT INTO incident_assignments (incident_id, {", ".join(ASSIGNMENT_COLUMNS)})
-  SELECT src.id, {", ".join("src." + c for c in ASSIGNMENT_COLUMNS)} FROM src JOIN ins USING (id)
-), events AS (
-  INSERT INTO incident_events (incident_id, district_code, at, actor, kind, from_status,
-                               to_status, detail)
-  SELECT id, district_code, received_at, %(actor)s, 'received', NULL, 'received', '{{}}'::jsonb
-  FROM ins
-  UNION ALL
-  SELECT id, district_code, coalesce(closed_at, received_at), %(actor)s, 'transition',
-         'received', status, jsonb_build_object('imported', true,
-                                                'handled_directly', handled_directly)
-  FROM ins WHERE status <> 'received'
-  UNION ALL
-  SELECT id, district_code, callback_at, %(actor)s, 'callback', NULL, NULL,
-         CASE WHEN rating IS NULL THEN '{{}}'::jsonb ELSE jsonb_build_object('rating', rating) END
-  FROM ins WHERE callback_at IS NOT NULL
-  RETURNING 1
-)
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM events)
-"""
-
-
-_STORE = _store_sql(_SOURCE, _CONFLICT)
-_STORE_FIRST_LOAD = _store_sql(_FIRST_LOAD_SOURCE, "")
 
 
 @dataclass
@@ -118,10 +51,6 @@ class IngestResult:
                 else None
             ),
         }
-
-
-def _noop(_: str, __: float) -> None:
-    return None
 
 
 def _storage_points(good: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -240,53 +169,6 @@ def _due_dates(frame: pl.DataFrame) -> pl.Series:
     )
 
 
-def _copy(conn: Connection[Any], frame: pl.DataFrame, progress: Progress) -> None:
-    data = frame.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
-    raw = data.encode()
-    with conn.cursor() as cur, cur.copy("COPY incident_stage FROM STDIN (FORMAT csv)") as copy:
-        for start in range(0, len(raw), COPY_CHUNK):
-            copy.write(raw[start : start + COPY_CHUNK])
-            progress("store", min(1.0, (start + COPY_CHUNK) / max(len(raw), 1)) * 0.5)
-
-
-def store_frame(
-    session: Session,
-    frame: pl.DataFrame,
-    actor: str,
-    progress: Progress = _noop,
-    first_load: bool = False,
-) -> tuple[int, dict[int, int] | None]:
-    """COPY into a staging table, then insert the new ones with their events
-    (``first_load``: see :mod:`gis.incidents.first_load`)."""
-    conn: Connection[Any] = session.connection().connection.driver_connection  # type: ignore[assignment]
-    with conn.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS incident_stage ({STAGE_COLUMNS}) ON COMMIT DROP"
-        )
-        cur.execute("TRUNCATE incident_stage")
-    _copy(conn, frame, progress)
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_get_serial_sequence('incident_reports', 'id')")
-        sequence = cur.fetchone()
-        assert sequence is not None
-        with bare_tables(cur) if first_load else nullcontext():
-            cur.execute(
-                _STORE_FIRST_LOAD if first_load else _STORE, {"actor": actor, "ids": sequence[0]}
-            )
-            row = cur.fetchone()
-        stored = int(row[0]) if row else 0
-        progress("store", 1.0)
-        ids: dict[int, int] | None = None
-        if frame.height <= IDS_UP_TO:
-            cur.execute(
-                "SELECT s.row_no, i.id FROM incident_stage s"
-                " JOIN incident_reports i USING (external_id)"
-            )
-            ids = {int(r): int(i) for r, i in cur.fetchall()}
-        cur.execute("TRUNCATE incident_stage")
-    return stored, ids
-
-
 def _outside_district(
     good: pl.DataFrame, keep: np.ndarray, districts: np.ndarray, district: str
 ) -> tuple[np.ndarray, list[BadRow]]:
@@ -313,7 +195,7 @@ def ingest_frame(
     bad: list[BadRow],
     actor: str,
     assigner: Assigner | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     district: str | None = None,
     first_load: bool = False,
 ) -> IngestResult:
@@ -368,7 +250,7 @@ def ingest_bytes(
     fmt: str,
     actor: str,
     assigner: Assigner | None = None,
-    progress: Progress = _noop,
+    progress: Progress = no_progress,
     district: str | None = None,
     first_load: bool = False,
 ) -> IngestResult:

@@ -5,14 +5,23 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
+from psycopg import Cursor
 from sqlalchemy import Engine, text
 
 from gis.db import session_scope
 from gis.errors import Conflict
-from gis.incidents import first_load, ingest_bytes
-from tests.incidents.conftest import bulk_csv, count_incidents, import_cli, new_external_id
+from gis.incidents import bulk_store, first_load, ingest_bytes
+from tests.incidents.conftest import (
+    City,
+    bulk_csv,
+    count_incidents,
+    import_cli,
+    new_external_id,
+)
 
 SCHEMA = """
 SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid), true
@@ -114,3 +123,73 @@ def test_first_load_refuses_tables_that_stay_busy(
         reader.rollback()
     assert refused.value.field == "first_load" and "busy" in str(refused.value)
     assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 0
+
+
+# Every stored column of a report, its assignment and its events, keyed by the external id's
+# last part (the row), without the ids a load draws.
+STORED = """
+SELECT split_part(r.external_id, '-', 4) AS row,
+       to_jsonb(r) - 'id' - 'external_id' AS report,
+       to_jsonb(a) - 'incident_id' AS assignment,
+       (SELECT jsonb_agg(to_jsonb(e) - 'id' - 'incident_id' ORDER BY e.kind)
+        FROM incident_events e WHERE e.incident_id = r.id) AS events
+FROM incident_reports r JOIN incident_assignments a ON a.incident_id = r.id
+WHERE r.external_id LIKE :p ORDER BY 1
+"""
+
+
+def _gapped_ids(cur: Cursor[Any]) -> str:
+    """A sequence whose ids are never consecutive (as when another session draws meanwhile),
+    far above the reports' own."""
+    cur.execute("CREATE TEMP SEQUENCE IF NOT EXISTS gapped_ids START 900000000000 INCREMENT 3")
+    return "pg_temp.gapped_ids"
+
+
+@pytest.mark.parametrize("ids", ["consecutive", "gapped"])
+def test_a_first_load_stores_the_same_rows_as_a_normal_intake(
+    city: City, ids: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    points = [city.grid_point(offset) for offset in range(4)]
+    assert len({code for code, _, _ in points}) == 4
+
+    def records(prefix: str) -> bytes:
+        rows: list[dict[str, Any]] = [
+            {"external_id": f"{prefix}-1", "channel": "hotline_call",
+             "category_code": "property_services", "lon": points[0][1], "lat": points[0][2],
+             "crs": "cgcs2000", "received_at": "2026-09-30T17:00:00+08:00",
+             "reporter_name": "王芳", "reporter_phone": "13800000000", "address": "南大街 1 号"},
+            {"external_id": f"{prefix}-2", "channel": "wechat", "category_code": "noise",
+             "lon": points[1][1], "lat": points[1][2], "received_at": "2026-10-08T09:00:00+08:00",
+             "status": "closed", "handled_directly": True, "description": "夜间施工",
+             "closed_at": "2026-10-08T11:00:00+08:00",
+             "callback_at": "2026-10-09T10:00:00+08:00", "rating": 4},
+            {"external_id": f"{prefix}-3", "channel": "patrol",
+             "category_code": "property_services", "lon": points[2][1], "lat": points[2][2],
+             "status": "dispatched", "received_at": "2026-10-09T09:00:00+08:00"},
+            {"external_id": f"{prefix}-4", "channel": "hotline_call", "category_code": "noise",
+             "lon": points[3][1] + 0.02, "lat": points[3][2], "crs": "gcj02",
+             "received_at": "2026-10-09T09:00:00+08:00"},
+        ]  # fmt: skip
+        return b"\n".join(orjson.dumps(r) for r in rows)
+
+    def stored(prefix: str) -> list[tuple[Any, ...]]:
+        with city.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(STORED), {"p": f"{prefix}-%"})]
+
+    normal, first = new_external_id("normal"), new_external_id("first")
+    with session_scope(city.engine) as session:
+        kept = ingest_bytes(session, records(normal), "ndjson", "test")
+    if ids == "gapped":
+        monkeypatch.setattr(bulk_store, "_sequence", _gapped_ids)
+    with session_scope(city.engine) as session:
+        loaded = ingest_bytes(session, records(first), "ndjson", "test", first_load=True)
+    assert not kept.bad_rows, kept.bad_rows
+    assert (kept.stored, loaded.stored) == (4, 4) and not loaded.bad_rows
+    assert stored(first) == stored(normal)
+    assert len(stored(first)) == 4
+    assert [len(events) for *_, events in stored(first)] == [1, 3, 2, 1]
+    with session_scope(city.engine) as session:
+        again = ingest_bytes(session, records(first), "ndjson", "test", first_load=True)
+    assert (again.stored, again.duplicates) == (0, 4)
+    assert again.incident_ids == loaded.incident_ids and loaded.incident_ids is not None
+    assert sorted(loaded.incident_ids) == [1, 2, 3, 4]
