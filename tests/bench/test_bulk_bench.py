@@ -4,8 +4,8 @@ ratio to peers measured in the same run on the same file and the same demo city:
 
 - ours, end to end: read (polars) → check → convert → ``locate_many`` → COPY to a staging
   table → ``INSERT ... ON CONFLICT DO NOTHING`` with the "received" events → commit;
-- ours, ``--first-load``: the same into emptied tables that are locked, their indexes and
-  constraints dropped first and built again before the commit;
+- ours, ``--first-load``: the same rows COPYed straight into emptied tables that are locked,
+  their indexes and constraints dropped first and built again before the commit;
 - PostGIS, end to end: COPY the same file to a staging table → ``INSERT ... SELECT`` with a
   plain ``ST_Intersects`` join to the grids (grid, community, street, district only; no
   station, branch or due date) and the events → commit;
