@@ -95,7 +95,9 @@ def _load(entry: _Entry, engine: Engine, settings: Settings, epoch: int) -> Assi
         current = entry.assigner
         if current is not None and current.epoch == epoch:
             return current
-        fresh = Assigner.load(engine, None, settings)
+        # Boundaries unchanged since ``current`` (a station, compound or branch change):
+        # only those are read again, and the boundary indexes are kept.
+        fresh = Assigner.load(engine, None, settings, previous=current)
         with entry.lock:
             entry.assigner = fresh
         _seen(entry, fresh.epoch)
@@ -204,7 +206,7 @@ def assigner_for_write(
     assigner = _load(entry, engine, s, epoch)
     if assigner.epoch != epoch:
         # This transaction has changed assignment inputs itself: read them through it.
-        return Assigner.load(session.connection(), None, s)
+        return Assigner.load(session.connection(), None, s, previous=assigner)
     return assigner
 
 

@@ -61,20 +61,27 @@ class Assigner:
     one instance serves every request thread.
     """
 
-    def __init__(self, snapshot: Snapshot, settings: Settings | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, settings: Settings | None = None, previous: Assigner | None = None
+    ) -> None:
+        """Index ``snapshot``; the boundary indexes are taken over from ``previous`` when
+        the snapshot holds its very boundary arrays (see ``load_snapshot(previous=...)``)."""
         s = settings or get_settings()
         self.snapshot = snap = snapshot
         self.snap_tolerance_m = float(s.snap_tolerance_m)
         self.area_margin_m = float(s.service_area_margin_m)
         self.boundary_version_id = snap.version_id
         self.epoch = snap.epoch
-        for geoms in (snap.grid_geom, snap.district_geom, snap.compound_geom):
-            shapely.prepare(geoms)
-        self.grid_tree = STRtree(snap.grid_geom)
-        self.district_tree = STRtree(snap.district_geom)
+        if (
+            previous is not None
+            and previous.snapshot.grid_geom is snap.grid_geom
+            and previous.snapshot.district_geom is snap.district_geom
+        ):
+            self._take_boundaries(previous)
+        else:
+            self._index_boundaries(snap)
+        shapely.prepare(snap.compound_geom)
         self.compound_tree = STRtree(snap.compound_geom)
-        # The service area: the districts, or the grids where no district outline is loaded.
-        self.area_geom = snap.district_geom if len(snap.district_geom) else snap.grid_geom
 
         codes = sorted(
             {*snap.district_code.tolist(), *snap.grid_district.tolist()}
@@ -96,13 +103,6 @@ class Assigner:
         self.grid_branch = _index_of(snap.grid_branch, snap.grid_code)
         self.community_branch = _index_of(snap.community_branch, snap.grid_community)
 
-        bounds = [shapely.total_bounds(g) for g in (snap.grid_geom, snap.district_geom) if len(g)]
-        lats = [abs(b[i]) for b in bounds for i in (1, 3)]
-        self.max_lat = max(lats) if lats else 60.0
-        # Built now, not on the first outside point: a request must never wait for them.
-        # Both are asked only about points outside every polygon of their layer.
-        self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat, outside_only=True)
-        self.district_segments = SegmentIndex(snap.district_geom, self.max_lat, outside_only=True)
         # Stations by location: a point's candidates are those within the widest radius,
         # not every station of a province.
         self.station_tree = STRtree(shapely.points(snap.station_lon, snap.station_lat))
@@ -112,16 +112,45 @@ class Assigner:
         self._table: CellTable | None = None
         self._table_lock = threading.Lock()
 
+    def _index_boundaries(self, snap: Snapshot) -> None:
+        """The indexes of the grids and district outlines (seconds at province scale)."""
+        for geoms in (snap.grid_geom, snap.district_geom):
+            shapely.prepare(geoms)
+        self.grid_tree = STRtree(snap.grid_geom)
+        self.district_tree = STRtree(snap.district_geom)
+        # The service area: the districts, or the grids where no district outline is loaded.
+        self.area_geom = snap.district_geom if len(snap.district_geom) else snap.grid_geom
+        bounds = [shapely.total_bounds(g) for g in (snap.grid_geom, snap.district_geom) if len(g)]
+        lats = [abs(b[i]) for b in bounds for i in (1, 3)]
+        self.max_lat = max(lats) if lats else 60.0
+        # Built now, not on the first outside point: a request must never wait for them.
+        # Both are asked only about points outside every polygon of their layer.
+        self.grid_segments = SegmentIndex(snap.grid_geom, self.max_lat, outside_only=True)
+        self.district_segments = SegmentIndex(snap.district_geom, self.max_lat, outside_only=True)
+
+    def _take_boundaries(self, previous: Assigner) -> None:
+        """The boundary indexes of ``previous``: immutable, so shared between assigners."""
+        self.grid_tree = previous.grid_tree
+        self.district_tree = previous.district_tree
+        self.area_geom = previous.area_geom
+        self.max_lat = previous.max_lat
+        self.grid_segments = previous.grid_segments
+        self.district_segments = previous.district_segments
+
     @classmethod
     def load(
         cls,
         engine: Engine | Connection,
         at: datetime | None = None,
         settings: Settings | None = None,
+        previous: Assigner | None = None,
     ) -> Assigner:
         """Read the layers valid at ``at`` (now when None) and index them; a Connection reads
-        inside its transaction (e.g. boundaries written but not yet committed)."""
-        return cls(load_snapshot(engine, at), settings)
+        inside its transaction (e.g. boundaries written but not yet committed). With
+        ``previous`` (the current assigner being replaced), unchanged boundaries are neither
+        read nor indexed again."""
+        snapshot = load_snapshot(engine, at, previous=previous.snapshot if previous else None)
+        return cls(snapshot, settings, previous)
 
     @property
     def at(self) -> datetime | None:

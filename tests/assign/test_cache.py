@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from dataclasses import fields
+from typing import Any
 
+import numpy as np
 import pytest
-from sqlalchemy import Connection, Engine, text
+import shapely
+from sqlalchemy import Engine, text
 
 from gis.assign import Assigner, assigner_for_write, current_assigner, invalidate
 from gis.assign.cache import assigner_at
@@ -49,6 +52,33 @@ def test_station_change_seen_at_the_next_check(own_city: Engine) -> None:
     assert current_assigner(own_city, EAGER) is first  # nothing changed: same snapshot
     add_station(own_city)
     assert current_assigner(own_city, EAGER) is not first
+
+
+def _answers(assigner: Assigner) -> list[list[object]]:
+    """Every column of the assigner's answers on a lattice over the city and around it."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(assigner.snapshot.grid_geom)
+    dx, dy = (xmax - xmin) / 4, (ymax - ymin) / 4
+    x, y = np.meshgrid(np.linspace(xmin - dx, xmax + dx, 60), np.linspace(ymin - dy, ymax + dy, 60))
+    cols = assigner.locate_many(x.ravel(), y.ravel(), use_table=False)
+    return [np.asarray(getattr(cols, f.name)).tolist() for f in fields(cols)]
+
+
+def test_a_station_change_keeps_the_boundary_indexes(own_city: Engine) -> None:
+    """Boundaries unchanged: the next assigner reads and indexes only stations, compounds and
+    branches, and answers as one loaded from nothing."""
+    first = current_assigner(own_city, EAGER)
+    add_station(own_city)
+    fresh = current_assigner(own_city, EAGER)
+    assert fresh is not first and _new_station(fresh)
+    assert fresh.snapshot.grid_geom is first.snapshot.grid_geom
+    assert fresh.grid_segments is first.grid_segments and fresh.grid_tree is first.grid_tree
+    assert _answers(fresh) == _answers(Assigner.load(own_city))
+    with own_city.begin() as c:
+        c.execute(text("UPDATE grids SET name = name || '（新）' WHERE valid_to IS NULL"))
+    renamed = current_assigner(own_city, EAGER)
+    assert renamed.grid_tree is not fresh.grid_tree
+    assert renamed.snapshot.grid_name[0].endswith("（新）")
+    assert _answers(renamed) == _answers(Assigner.load(own_city))
 
 
 def test_new_boundary_version_seen_at_the_next_check(own_city: Engine) -> None:
@@ -102,16 +132,12 @@ class _HeldLoad:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.started = threading.Event()
+        self.real = Assigner.load
 
-    def load(
-        self,
-        engine: Engine | Connection,
-        at: datetime | None = None,
-        settings: Settings | None = None,
-    ) -> Assigner:
+    def load(self, *args: Any, **kwargs: Any) -> Assigner:
         self.started.set()
         assert self.release.wait(30)
-        return Assigner(load_snapshot(engine, at), settings)
+        return self.real(*args, **kwargs)
 
 
 def test_locate_answers_from_the_previous_assigner_while_the_next_loads(
