@@ -11,7 +11,9 @@ The province is the demo city and 31 translated, re-coded copies of it (``provin
   snapshot (once per boundary version).
 - The edit bar at province scale: the demo city's split benchmark (a split moving 10,000
   open incidents) run on the province, whose re-assignment now reads among 10 M incidents.
-- ``locate`` while the service loads a new snapshot after a station change: sequential
+- The assigner's reload after a station change (boundary indexes kept) and after a grid
+  change (everything read and indexed again).
+- ``locate`` while the service loads a new snapshot after a boundary change: sequential
   requests over the load, as served (the previous snapshot answers after
   ``WANGGE_ASSIGN_STALE_WAIT_MS``) against the same server told to wait for every load.
 - An incident posted right after a station change, against the steady state and against a
@@ -127,22 +129,38 @@ def test_split_at_province_scale(province_url: str) -> None:
     assert figures.within_floor
 
 
-# A station "changed" without changing anything: the epoch moves, every worker reloads.
+# A station "changed" without changing anything: the epoch moves, every worker reloads the
+# stations, compounds and branches.
 TOUCH_STATION = (
     "UPDATE facilities SET service_radius_m = service_radius_m"
     " WHERE id = (SELECT min(id) FROM facilities WHERE type = 'enforcement_station')"
 )
+# A grid "changed" the same way: the boundaries epoch moves too, every worker reloads it all.
+TOUCH_GRID = "UPDATE grids SET name = name WHERE code = (SELECT min(code) FROM grids)"
+
+
+def _timed_reload(url: str, change: str) -> float:
+    """Seconds the assigner takes to load again after ``change``, given the previous one."""
+    engine = make_engine(url, pool_size=1)
+    previous = Assigner.load(engine)
+    with engine.begin() as conn:
+        conn.execute(text(change))
+    start = time.perf_counter()
+    Assigner.load(engine, previous=previous)
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    return seconds
 
 
 def _reload_pause(url: str, urls: list[str], window_s: float, **settings: str) -> list[float]:
-    """Latencies (ms) of sequential ``locate`` requests for ``window_s`` after a station
+    """Latencies (ms) of sequential ``locate`` requests for ``window_s`` after a boundary
     change, on a warm server started with ``settings``."""
     engine = make_engine(url, pool_size=1)
     latencies: list[float] = []
     with serving(url, **settings) as port:
         assert run(port, urls[:200]) == 0  # warm
         with engine.begin() as conn:
-            conn.execute(text(TOUCH_STATION))
+            conn.execute(text(TOUCH_GRID))
         end = time.monotonic() + window_s
         i = 0
         while time.monotonic() < end:
@@ -169,8 +187,10 @@ def test_locate_while_a_new_snapshot_loads(province_url: str) -> None:
         ),
     }
     print(
-        f"\nlocate during the {window:.0f} s after a station change at province scale"
-        f" (snapshot load {load_s:.1f} s in this process):"
+        f"\nlocate during the {window:.0f} s after a boundary change at province scale"
+        f" (snapshot load {load_s:.1f} s in this process; after a station change"
+        f" {_timed_reload(province_url, TOUCH_STATION):.1f} s, after a grid change"
+        f" {_timed_reload(province_url, TOUCH_GRID):.1f} s):"
     )
     for label, lat in figures.items():
         ordered = sorted(lat)
