@@ -169,6 +169,7 @@ class Cluster:
                     "-E",
                     "UTF8",
                     "--locale=C.UTF-8",
+                    "--lc-collate=C",
                 ],
                 check=True,
             )

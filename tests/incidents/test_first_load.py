@@ -193,3 +193,9 @@ def test_a_first_load_stores_the_same_rows_as_a_normal_intake(
     assert (again.stored, again.duplicates) == (0, 4)
     assert again.incident_ids == loaded.incident_ids and loaded.incident_ids is not None
     assert sorted(loaded.incident_ids) == [1, 2, 3, 4]
+    if ids == "consecutive":  # one range, and the sequence moved past it
+        drawn = sorted(loaded.incident_ids.values())
+        assert drawn == list(range(drawn[0], drawn[0] + 4))
+        with city.engine.connect() as conn:
+            last = conn.execute(text("SELECT last_value FROM incidents_id_seq")).scalar_one()
+        assert last == drawn[-1]
