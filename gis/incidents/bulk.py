@@ -3,12 +3,13 @@
 Read (polars) → check column-wise → convert coordinates (numpy) → assign
 (``Assigner.locate_many``) → store with PostgreSQL COPY (:mod:`gis.incidents.bulk_store`).
 One transaction: bad rows are reported and skipped, good rows are stored; a re-run of the
-same file adds nothing.
+same file adds nothing. Rows are converted, assigned and staged a slice at a time, so the
+server stores one slice while the next is assigned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +23,8 @@ from gis.assign.intake import normalize_points
 from gis.coords import CRS_NAMES, to_storage
 from gis.incidents.bulk_check import UTC_TIME, check
 from gis.incidents.bulk_read import ROW, BadRow, from_records, read_bytes
-from gis.incidents.bulk_store import STAGE_NAMES, Progress, no_progress, store_frame
+from gis.incidents.bulk_store import STAGE_NAMES, Progress, no_progress, store_frames
+from gis.incidents.columns import codes
 from gis.incidents.due import due_at, local_zone
 from gis.incidents.records import categories
 
@@ -102,9 +104,8 @@ def _judge(
 
 
 def _stage_frame(
-    good: pl.DataFrame, lon: np.ndarray, lat: np.ndarray, cols: AssignmentColumns
+    good: pl.DataFrame, lon: np.ndarray, lat: np.ndarray, cols: AssignmentColumns, now: datetime
 ) -> pl.DataFrame:
-    now = datetime.now(UTC)
     received = good.get_column("received_at_t").fill_null(now)
     frame = good.with_columns(
         received.alias("received_at"),
@@ -113,10 +114,10 @@ def _stage_frame(
         pl.Series("match", cols.match, dtype=pl.Utf8),
         # Centimetres are plenty, and shorter text makes a faster COPY.
         pl.Series("distance_m", np.round(np.asarray(cols.distance_m, dtype=np.float64), 2)),
-        pl.Series("district_code", cols.district_code, dtype=pl.Utf8),
-        pl.Series("street_code", cols.street_code, dtype=pl.Utf8),
-        pl.Series("community_code", cols.community_code, dtype=pl.Utf8),
-        pl.Series("grid_code", cols.grid_code, dtype=pl.Utf8),
+        codes("district_code", cols.district_code),
+        codes("street_code", cols.street_code),
+        codes("community_code", cols.community_code),
+        codes("grid_code", cols.grid_code),
         pl.Series("station_id", np.asarray(cols.station_id, dtype=np.int64)),
         pl.Series(
             "station_distance_m", np.round(np.asarray(cols.station_distance_m, dtype=np.float64), 2)
@@ -189,6 +190,37 @@ def _outside_district(
     ]
 
 
+SLICE_ROWS = 100_000
+
+
+def _staged(
+    good: pl.DataFrame,
+    assigner: Assigner,
+    district: str | None,
+    bad: list[BadRow],
+    progress: Progress,
+) -> Iterator[pl.DataFrame]:
+    """The good rows converted, assigned, judged and staged (:data:`STAGE_NAMES`), a slice
+    of :data:`SLICE_ROWS` at a time; each slice's refusals are added to ``bad``."""
+    now = datetime.now(UTC)  # one receipt time for every row that gives none
+    for start in range(0, good.height, SLICE_ROWS):
+        part = good.slice(start, SLICE_ROWS)
+        lon, lat, suspect = _storage_points(part)
+        cols = assigner.locate_many(np.where(suspect, 0.0, lon), np.where(suspect, 0.0, lat))
+        suspect |= cols.match == "outside"
+        keep, refused = _judge(part, suspect, assigner)
+        if district is not None:
+            other, elsewhere = _outside_district(
+                part, keep, np.asarray(cols.district_code), district
+            )
+            keep &= ~other
+            refused += elsewhere
+        bad += refused
+        staged = _stage_frame(part, lon, lat, cols, now)
+        progress("assign", min(1.0, (start + SLICE_ROWS) / good.height))
+        yield staged.filter(pl.Series(keep)) if refused else staged
+
+
 def ingest_frame(
     session: Session,
     frame: pl.DataFrame,
@@ -209,25 +241,11 @@ def ingest_frame(
     if good.height:
         if assigner is None:
             assigner = assigner_for_write(session)
-        lon, lat, suspect = _storage_points(good)
-        cols = assigner.locate_many(np.where(suspect, 0.0, lon), np.where(suspect, 0.0, lat))
-        progress("assign", 1.0)
-        suspect |= cols.match == "outside"
-        keep, refused = _judge(good, suspect, assigner)
-        if district is not None:
-            other, elsewhere = _outside_district(
-                good, keep, np.asarray(cols.district_code), district
-            )
-            keep &= ~other
-            refused += elsewhere
-        bad += refused
-        staged = _stage_frame(good, lon, lat, cols)
-        if refused:
-            staged = staged.filter(pl.Series(keep))
-        result.stored, result.incident_ids = store_frame(
-            session, staged, actor, progress, first_load
-        )
-        result.duplicates = staged.height - result.stored
+        keys = good.select(pl.col(ROW).alias("row_no"), "external_id")
+        staged = _staged(good, assigner, district, bad, progress)
+        stored = store_frames(session, staged, keys, actor, progress, first_load)
+        result.stored, result.incident_ids = stored.stored, stored.incident_ids
+        result.duplicates = stored.staged - stored.stored
     result.bad_rows = sorted(bad, key=lambda b: b.row)
     return result
 

@@ -15,7 +15,8 @@ Both derive the events from the stored reports with the same SQL (:func:`_events
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -104,26 +105,27 @@ def _driver(session: Session) -> Connection[Any]:
     return session.connection().connection.driver_connection  # type: ignore[return-value]
 
 
-def _copy(
-    conn: Connection[Any], target: str, frame: pl.DataFrame, report: Callable[[float], None]
-) -> None:
-    """``frame`` (its columns in ``target``'s order) COPYed as CSV into ``target``.
+def _copy(conn: Connection[Any], target: str, frames: Iterable[pl.DataFrame]) -> int:
+    """``frames`` (their columns in ``target``'s order) COPYed as CSV into ``target``; the
+    number of rows.
 
-    Written in slices through a queue, so the next slice is formatted here while the
-    server parses the previous one.
+    Written in slices through a queue, so the next slice is formatted (and, when ``frames``
+    is lazy, made) here while the server parses the previous one.
     """
+    rows = 0
     with (
         conn.cursor() as cur,
         cur.copy(f"COPY {target} FROM STDIN (FORMAT csv)", writer=QueuedLibpqWriter(cur)) as copy,
     ):
-        for start in range(0, frame.height, COPY_ROWS):
-            part = frame.slice(start, COPY_ROWS)
-            copy.write(
-                part.write_csv(
-                    include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"
-                ).encode()
-            )
-            report(min(1.0, (start + COPY_ROWS) / frame.height))
+        for frame in frames:
+            rows += frame.height
+            for start in range(0, frame.height, COPY_ROWS):
+                copy.write(
+                    frame.slice(start, COPY_ROWS)
+                    .write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+                    .encode()
+                )
+    return rows
 
 
 def _sequence(cur: Cursor[Any]) -> str:
@@ -133,38 +135,50 @@ def _sequence(cur: Cursor[Any]) -> str:
     return str(row[0])
 
 
-def store_frame(
+@dataclass(frozen=True)
+class Stored:
+    """What storing did: rows staged, rows stored (the rest were stored before) and, for
+    small inputs, row number → incident id (new or already stored)."""
+
+    staged: int
+    stored: int
+    incident_ids: dict[int, int] | None
+
+
+def store_frames(
     session: Session,
-    frame: pl.DataFrame,
+    frames: Iterable[pl.DataFrame],
+    keys: pl.DataFrame,
     actor: str,
     progress: Progress = no_progress,
     first_load: bool = False,
-) -> tuple[int, dict[int, int] | None]:
-    """Store the staged rows (:data:`STAGE_NAMES`) not stored yet, with their events; the
-    number stored and, for small inputs, row number → incident id (new or already stored)."""
+) -> Stored:
+    """Store the staged rows (:data:`STAGE_NAMES`, in ``frames``) not stored yet, with their
+    events. ``keys`` holds the ``row_no`` and ``external_id`` of every row that may come."""
     if first_load:
-        return _store_bare(_driver(session), frame, actor, progress)
+        return _store_bare(_driver(session), frames, keys, actor, progress)
     conn = _driver(session)
     with conn.cursor() as cur:
         cur.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS incident_stage ({STAGE_COLUMNS}) ON COMMIT DROP"
         )
         cur.execute("TRUNCATE incident_stage")
-    _copy(conn, "incident_stage", frame, lambda done: progress("store", done * 0.5))
+    staged = _copy(conn, "incident_stage", frames)
+    progress("store", 0.2)
     with conn.cursor() as cur:
         cur.execute(_STORE, {"actor": actor, "ids": _sequence(cur)})
         row = cur.fetchone()
         stored = int(row[0]) if row else 0
         progress("store", 1.0)
         ids: dict[int, int] | None = None
-        if frame.height <= IDS_UP_TO:
+        if staged <= IDS_UP_TO:
             cur.execute(
                 "SELECT s.row_no, i.id FROM incident_stage s"
                 " JOIN incident_reports i USING (external_id)"
             )
             ids = {int(r): int(i) for r, i in cur.fetchall()}
         cur.execute("TRUNCATE incident_stage")
-    return stored, ids
+    return Stored(staged, stored, ids)
 
 
 def _already_stored(conn: Connection[Any], cur: Cursor[Any], frame: pl.DataFrame) -> dict[int, int]:
@@ -178,7 +192,7 @@ def _already_stored(conn: Connection[Any], cur: Cursor[Any], frame: pl.DataFrame
         " ON COMMIT DROP"
     )
     cur.execute("TRUNCATE incident_stage_keys")
-    _copy(conn, "incident_stage_keys", frame.select("row_no", "external_id"), lambda _: None)
+    _copy(conn, "incident_stage_keys", [frame.select("row_no", "external_id")])
     cur.execute(
         "SELECT s.row_no, r.id FROM incident_stage_keys s"
         " JOIN incident_reports r USING (external_id)"
@@ -236,37 +250,60 @@ def _hex_ewkb(lon: np.ndarray, lat: np.ndarray) -> pl.Series:
     return pl.Series("geom", text).cast(pl.Utf8)
 
 
+REPORT_TARGET = f"incident_reports (id, {', '.join(REPORT_COLUMNS)}, district_code, geom)"
+ASSIGNMENT_TARGET = f"incident_assignments (incident_id, {', '.join(ASSIGNMENT_COLUMNS)})"
+
+
 def _store_bare(
-    conn: Connection[Any], frame: pl.DataFrame, actor: str, progress: Progress
-) -> tuple[int, dict[int, int] | None]:
-    """A first load: the new rows COPYed straight into the locked, bare tables."""
+    conn: Connection[Any],
+    frames: Iterable[pl.DataFrame],
+    keys: pl.DataFrame,
+    actor: str,
+    progress: Progress,
+) -> Stored:
+    """A first load: the new rows COPYed straight into the locked, bare tables.
+
+    Ids are drawn up front for every row that is not stored yet; those of rows refused
+    later are simply not used.
+    """
+    assignments: list[pl.DataFrame] = []
+    kept: list[pl.Series] = []  # row numbers staged: only for small inputs
+    new_rows: list[pl.Series] = []
+    taken = before = 0
+
+    def reports(stored: dict[int, int], ids: np.ndarray) -> Iterator[pl.DataFrame]:
+        nonlocal taken, before
+        known = pl.Series(list(stored), dtype=keys.get_column("row_no").dtype)
+        for part in frames:
+            new = part.filter(~pl.col("row_no").is_in(known.implode())) if stored else part
+            before += part.height - new.height
+            new = new.with_columns(pl.Series("id", ids[taken : taken + new.height]))
+            taken += new.height
+            if keys.height <= IDS_UP_TO:
+                kept.append(part.get_column("row_no"))
+                new_rows.append(new.get_column("row_no"))
+            assignments.append(new.select(pl.col("id").alias("incident_id"), *ASSIGNMENT_COLUMNS))
+            geom = _hex_ewkb(new.get_column("lon").to_numpy(), new.get_column("lat").to_numpy())
+            yield new.select("id", *REPORT_COLUMNS, "district_code").with_columns(geom)
+
     with conn.cursor() as cur, bare_tables(cur):
-        stored = _already_stored(conn, cur, frame)
-        new = frame.filter(~pl.col("row_no").is_in(list(stored))) if stored else frame
-        ids = _draw_ids(conn, _sequence(cur), new.height)
-        new = new.with_columns(pl.Series("id", ids))
-        geom = _hex_ewkb(new.get_column("lon").to_numpy(), new.get_column("lat").to_numpy())
-        reports = new.select("id", *REPORT_COLUMNS, "district_code").with_columns(geom)
-        _copy(
-            conn,
-            f"incident_reports ({', '.join(reports.columns)})",
-            reports,
-            lambda done: progress("store", done * 0.4),
-        )
-        assignments = new.select(pl.col("id").alias("incident_id"), *ASSIGNMENT_COLUMNS)
-        _copy(
-            conn,
-            f"incident_assignments ({', '.join(assignments.columns)})",
-            assignments,
-            lambda done: progress("store", 0.4 + done * 0.3),
-        )
-        if new.height:
+        stored = _already_stored(conn, cur, keys)
+        ids = _draw_ids(conn, _sequence(cur), keys.height - len(stored))
+        _copy(conn, REPORT_TARGET, reports(stored, ids))
+        progress("store", 0.3)
+        _copy(conn, ASSIGNMENT_TARGET, assignments)
+        progress("store", 0.5)
+        if taken:
             cur.execute(
                 _events_sql(f"({_NEW_REPORTS}) AS new"),
-                {"lo": int(ids.min()), "hi": int(ids.max()), "actor": actor},
+                {"lo": int(ids[0]), "hi": int(ids[taken - 1]), "actor": actor},
             )
     progress("store", 1.0)
-    if frame.height > IDS_UP_TO:
-        return new.height, None
-    rows = new.get_column("row_no").to_list()
-    return new.height, {**stored, **dict(zip(rows, ids.tolist(), strict=True))}
+    if keys.height > IDS_UP_TO:
+        return Stored(taken + before, taken, None)
+    # Rows refused after the ids were drawn were never staged: no id for them.
+    staged = pl.concat(kept).to_list() if kept else []
+    new = pl.concat(new_rows).to_list() if new_rows else []
+    ids_by_row = {r: stored[r] for r in staged if r in stored}
+    ids_by_row.update(zip(new, ids[:taken].tolist(), strict=True))
+    return Stored(taken + before, taken, ids_by_row)

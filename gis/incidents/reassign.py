@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
+from gis.incidents.columns import codes
 
 # The units as the move log names them (old and new), with the assignment's columns.
 _LOGGED = (
@@ -189,10 +190,10 @@ def _frame(ids: np.ndarray, cols: Any) -> pl.DataFrame:
             "id": ids,
             "match": pl.Series(cols.match, dtype=pl.Utf8),
             "distance_m": np.asarray(cols.distance_m, dtype=np.float64),
-            "grid_code": pl.Series(cols.grid_code, dtype=pl.Utf8),
-            "community_code": pl.Series(cols.community_code, dtype=pl.Utf8),
-            "street_code": pl.Series(cols.street_code, dtype=pl.Utf8),
-            "district_code": pl.Series(cols.district_code, dtype=pl.Utf8),
+            "grid_code": codes("grid_code", cols.grid_code),
+            "community_code": codes("community_code", cols.community_code),
+            "street_code": codes("street_code", cols.street_code),
+            "district_code": codes("district_code", cols.district_code),
             "station_id": pl.Series(np.where(has_station, station, 0)).set(
                 pl.Series(~has_station), None
             ),

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 
 from gis.db import session_scope
 from gis.errors import Conflict
-from gis.incidents import bulk_store, first_load, ingest_bytes
+from gis.incidents import bulk, bulk_store, first_load, ingest_bytes
 from tests.incidents.conftest import (
     City,
     bulk_csv,
@@ -199,3 +199,53 @@ def test_a_first_load_stores_the_same_rows_as_a_normal_intake(
         with city.engine.connect() as conn:
             last = conn.execute(text("SELECT last_value FROM incidents_id_seq")).scalar_one()
         assert last == drawn[-1]
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["normal", "first_load"])
+def test_an_intake_in_slices_stores_what_one_slice_does(
+    city: City, first: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    points = [city.grid_point(offset) for offset in range(10, 14)]
+
+    def records(prefix: str) -> bytes:
+        place = [(lon, lat) for _, lon, lat in points]
+        where = [place[0], (121.47, 31.23), place[1], place[2], place[3][::-1], place[3]]
+        return b"\n".join(
+            orjson.dumps(
+                {
+                    "external_id": f"{prefix}-{i}",
+                    "channel": "wechat",
+                    "category_code": "noise",
+                    "lon": lon,
+                    "lat": lat,
+                    "received_at": f"2026-10-{10 + i}T09:00:00+08:00",
+                }
+            )  # fmt: skip
+            for i, (lon, lat) in enumerate(where, start=1)
+        )
+
+    def load(prefix: str) -> tuple[Any, ...]:
+        with session_scope(city.engine) as session:  # row 3 is there before
+            ingest_bytes(session, records(prefix).split(b"\n")[2], "ndjson", "test")
+        with session_scope(city.engine) as session:
+            got = ingest_bytes(session, records(prefix), "ndjson", "test", first_load=first)
+        with city.engine.connect() as conn:
+            rows = [tuple(r) for r in conn.execute(text(STORED), {"p": f"{prefix}-%"})]
+        assert got.incident_ids is not None
+        return (
+            got.stored,
+            got.duplicates,
+            [(b.row, b.reason) for b in got.bad_rows],
+            sorted(got.incident_ids),
+            rows,
+        )
+
+    whole = load(new_external_id("whole"))
+    monkeypatch.setattr(bulk, "SLICE_ROWS", 2)
+    sliced = load(new_external_id("sliced"))
+    assert sliced == whole
+    stored, duplicates, bad, rows, _ = whole
+    assert (stored, duplicates) == (3, 1)
+    assert [row for row, _ in bad] == [2, 5]  # far outside; lon/lat swapped
+    assert "swapped" in bad[1][1]
+    assert rows == [1, 3, 4, 6]
