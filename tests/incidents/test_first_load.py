@@ -220,7 +220,7 @@ def test_an_intake_in_slices_stores_what_one_slice_does(
                     "lat": lat,
                     "received_at": f"2026-10-{10 + i}T09:00:00+08:00",
                 }
-            )  # fmt: skip
+            )
             for i, (lon, lat) in enumerate(where, start=1)
         )
 
