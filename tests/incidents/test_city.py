@@ -289,3 +289,35 @@ def _waiting_on_advisory_lock(city: City) -> bool:
                 )
             ).scalar_one()
         )
+
+
+def test_reassignment_can_take_an_incident_outside_every_grid(
+    city: City, city_http: httpx.Client
+) -> None:
+    grid, lon, lat = city.grid_point(21)
+    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    away, moved_in = (_post(city, city_http, _body(lon, lat)).json()["id"] for _ in range(2))
+    with city.engine.begin() as conn:
+        # As if the grid under one had been taken away and the other had moved in.
+        conn.execute(
+            text("UPDATE incident_reports SET geom = ST_SetSRID(ST_MakePoint(121.47, 31.23), 4490)"
+                 " WHERE id = :id"),
+            {"id": away},
+        )  # fmt: skip
+        conn.execute(
+            text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = :id"),
+            {"g": wrong, "id": moved_in},
+        )
+    with session_scope(city.engine) as session:
+        moved = reassign_open(session, Assigner.load(city.engine), [away, moved_in], actor="x")
+    assert moved == 2
+    with city.engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT incident_id, match, grid_code, district_code FROM incident_assignments"
+                 " WHERE incident_id = ANY(:ids) ORDER BY incident_id"),
+            {"ids": [away, moved_in]},
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in found] == [
+        (away, "outside", None, None),
+        (moved_in, "inside", grid, grid[:6]),
+    ]
