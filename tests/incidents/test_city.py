@@ -30,6 +30,11 @@ def _body(lon: float, lat: float, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _another_grid(grid: str) -> str:
+    """A current grid's code that is not ``grid``: as if assigned under an older outline."""
+    return "630103001001001" if grid != "630103001001001" else "630103001001002"
+
+
 def _post(city: City, http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
     return http.post("/api/v1/incidents", json=body, headers=bearer(city.tokens["dispatcher"]))
 
@@ -130,7 +135,7 @@ def test_reassign_open_moves_open_incidents_and_logs_it(
         json={"to": "closed", "handled_directly": True},
         headers=bearer(city.tokens["dispatcher"]),
     )
-    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    wrong = _another_grid(grid)
     with city.engine.begin() as conn:
         # As if they had been assigned under an older outline.
         conn.execute(
@@ -173,7 +178,7 @@ def test_an_incident_closed_while_reassignment_waits_keeps_its_assignment(
     re-assignment sees the closed status and leaves the incident alone."""
     grid, lon, lat = city.grid_point(30)
     incident = _post(city, city_http, _body(lon, lat)).json()
-    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    wrong = _another_grid(grid)
     with city.engine.begin() as conn:
         conn.execute(
             text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = :i"),
@@ -202,7 +207,7 @@ def test_reassignment_locks_incidents_in_id_order(city: City, city_http: httpx.C
     deadlocking: blocked on the first incident, a re-assignment holds none of the others."""
     grid, lon, lat = city.grid_point(31)
     ids = [_post(city, city_http, _body(lon + i * 1e-6, lat)).json()["id"] for i in range(6)]
-    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    wrong = _another_grid(grid)
     with city.engine.begin() as conn:
         conn.execute(
             text("UPDATE incident_assignments SET grid_code = :g WHERE incident_id = ANY(:i)"),
@@ -295,7 +300,7 @@ def test_reassignment_can_take_an_incident_outside_every_grid(
     city: City, city_http: httpx.Client
 ) -> None:
     grid, lon, lat = city.grid_point(21)
-    wrong = "630103001001001" if grid != "630103001001001" else "630103001001002"
+    wrong = _another_grid(grid)
     away, moved_in = (_post(city, city_http, _body(lon, lat)).json()["id"] for _ in range(2))
     with city.engine.begin() as conn:
         # As if the grid under one had been taken away and the other had moved in.
