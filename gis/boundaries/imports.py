@@ -23,10 +23,10 @@ from numpy.typing import NDArray
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from gis.boundaries import BOUNDARY_LEVELS, LEVELS, PARENT_LEVEL
+from gis.boundaries import BOUNDARY_LEVELS, LEVELS, PARENT_LEVEL, ancestor_code, parent_code
 from gis.boundaries.fields import FIELDS, PARENT_FIELD, map_attributes
 from gis.boundaries.io import SourceLayer, read_layer
-from gis.boundaries.store import Progress, attribute, derived_parent, features, units
+from gis.boundaries.store import Progress, attribute, features, units
 from gis.boundaries.validate import Units, ValidationReport, validate_layer
 from gis.errors import InvalidInput
 from gis.models import BOUNDARY_MODELS, SRID, BoundaryVersion
@@ -141,7 +141,7 @@ def import_boundaries(
     parent_units = None
     touched: list[str] = []
     if level in PARENT_LEVEL:
-        touched = sorted({derived_parent(level, c) for c in file_codes})
+        touched = sorted({parent_code(level, c) for c in file_codes})
         parent_units = units(session, PARENT_LEVEL[level], touched)
     polygonal = ~shapely.is_missing(layer.geoms)
     extent = shapely.envelope(shapely.union_all(shapely.envelope(layer.geoms[polygonal])))
@@ -181,7 +181,7 @@ def import_boundaries(
         return result
 
     now = session.execute(select(func.now())).scalar_one()
-    districts = {c[:6] for c in result.created + result.changed}
+    districts = {ancestor_code(c, "district") for c in result.created + result.changed}
     version = BoundaryVersion(
         author=author,
         reason=reason or f"import of {Path(layer.path).name}",
@@ -229,11 +229,11 @@ def _row(
 ) -> dict[str, Any]:
     row: dict[str, Any] = {attribute(spec): columns[spec.name][i] for spec in FIELDS[level]}
     code = str(columns["code"][i])
-    row["district_code"] = code[:6]
+    row["district_code"] = ancestor_code(code, "district")
     if level in PARENT_FIELD:
-        row[PARENT_FIELD[level]] = derived_parent(level, code)
+        row[PARENT_FIELD[level]] = parent_code(level, code)
     if level == "grid":
-        row["street_code"] = code[:9]
+        row["street_code"] = ancestor_code(code, "street")
     row["geom"] = WKBElement(shapely.to_wkb(geom), srid=SRID)
     row.update(version_id=version_id, valid_from=now)
     return row

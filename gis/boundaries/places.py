@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from gis.boundaries import ancestor_code
 from gis.boundaries.fields import FIELDS, map_attributes
 from gis.boundaries.imports import BATCH, ImportResult, as_multi, same_shape
 from gis.boundaries.io import SourceLayer
@@ -83,7 +84,7 @@ def import_places(
             result.unchanged.append(code)
         else:
             (result.created if j is None else result.changed).append(code)
-        row["district_code"] = str(parent_of[i])[:6]
+        row["district_code"] = ancestor_code(str(parent_of[i]), "district")
         row["geom"] = WKBElement(shapely.to_wkb(geoms[i]), srid=SRID)
         rows.append(row)
     if dry_run:

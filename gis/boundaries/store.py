@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from sqlalchemy import TextClause, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from gis.boundaries import BOUNDARY_LEVELS, CODE_LENGTH
+from gis.boundaries import BOUNDARY_LEVELS
 from gis.boundaries.fields import FIELDS, Field
 from gis.boundaries.validate import Units
 from gis.models import BOUNDARY_MODELS, SRID, Building, Compound, Facility
@@ -108,7 +108,3 @@ def features(
         for k, spec in enumerate(specs)
     }
     return geoms, columns
-
-
-def derived_parent(level: str, code: str) -> str:
-    return code[: CODE_LENGTH[level] - 3]

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis.boundaries import CODE_LENGTH, PARENT_LEVEL
+from gis.boundaries import CODE_LENGTH, PARENT_LEVEL, parent_code
 from gis.boundaries.defects import Defect, Objects, Units, ValidationReport
 from gis.coords import geometry_to_local
 from gis.settings import get_settings
@@ -105,10 +105,6 @@ def _union(geoms: Objects) -> Any:
     if len(geoms) and shapely.coverage_is_valid(geoms):
         return shapely.coverage_union_all(geoms)
     return shapely.union_all(geoms)
-
-
-def parent_code(level: str, code: str) -> str:
-    return code[: CODE_LENGTH[level] - 3]
 
 
 def validate_layer(

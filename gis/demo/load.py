@@ -15,6 +15,7 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from gis.boundaries import ancestor_code
 from gis.classify import ATTRIBUTES, recompute_classes, stored_counts
 from gis.coverage.circles import refresh_service_areas
 from gis.db import make_engine, session_scope
@@ -122,7 +123,7 @@ def write_city(session: Session, city: City, version_id: int) -> None:
                 g.name,
                 g.district_code,
                 g.parent_code,
-                g.code[:9],
+                ancestor_code(g.code, "street"),
                 g.kind,
                 g.attrs.get("households", 0),
                 g.attrs.get("residents", 0),
@@ -151,7 +152,7 @@ def write_city(session: Session, city: City, version_id: int) -> None:
             (
                 c.code,
                 c.name,
-                c.grid_code[:6],
+                ancestor_code(c.grid_code, "district"),
                 c.community_code,
                 c.housing_type,
                 c.managed,
@@ -179,7 +180,7 @@ def write_city(session: Session, city: City, version_id: int) -> None:
         (
             (
                 b.code,
-                b.grid_code[:6],
+                ancestor_code(b.grid_code, "district"),
                 b.community_code,
                 compound_ids.get(b.compound_code) if b.compound_code else None,
                 b.households,
@@ -211,7 +212,7 @@ def write_city(session: Session, city: City, version_id: int) -> None:
             (
                 b.kind,
                 b.name,
-                b.community_code[:6],
+                ancestor_code(b.community_code, "district"),
                 b.community_code,
                 b.grid_code,
                 compound_ids.get(b.compound_code) if b.compound_code else None,

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from gis.boundaries import ancestor_code
+
 
 def rng_for(seed: int, *keys: int | str) -> np.random.Generator:
     """A generator for one purpose and one unit, so changing one part never shifts another."""
@@ -32,7 +34,7 @@ class Area:
 
     @property
     def district_code(self) -> str:
-        return self.code[:6]
+        return ancestor_code(self.code, "district")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class CompoundRec:
 
     @property
     def community_code(self) -> str:
-        return self.grid_code[:12]
+        return ancestor_code(self.grid_code, "community")
 
 
 @dataclass
@@ -64,7 +66,7 @@ class BuildingRec:
 
     @property
     def community_code(self) -> str:
-        return self.grid_code[:12]
+        return ancestor_code(self.grid_code, "community")
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from gis.boundaries import ancestor_code
 from gis.coords import to_local
 from gis.demo import plan
 from gis.demo.model import BranchRec, BuildingRec, City, FacilityRec, rng_for
@@ -124,7 +125,7 @@ def build_facilities(city: City, seed: int) -> None:
     street_names = {st.code: st.name for st in city.streets}
     by_district: dict[str, list[BuildingRec]] = {}
     for b in city.buildings:
-        by_district.setdefault(b.grid_code[:6], []).append(b)
+        by_district.setdefault(ancestor_code(b.grid_code, "district"), []).append(b)
     for d in city.districts:
         rng = rng_for(seed, "stations", d.code)
         bs = by_district[d.code]
@@ -141,11 +142,12 @@ def build_facilities(city: City, seed: int) -> None:
         sites = greedy_sites(xy, weight, xy[cand_idx], s.station_radius_m, count, share)
         for n, k in enumerate(sites, start=1):
             b = bs[int(cand_idx[k])]
+            street = street_names[ancestor_code(b.grid_code, "street")]
             city.facilities.append(
                 FacilityRec(
                     code=f"ES{d.code}{n:02d}",
                     type="enforcement_station",
-                    name=f"{d.name}{street_names[b.grid_code[:9]]}综合执法服务站{n}",
+                    name=f"{d.name}{street}综合执法服务站{n}",
                     district_code=d.code,
                     lon=b.lon,
                     lat=b.lat,

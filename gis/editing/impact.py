@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.boundaries import ancestor_code
 from gis.editing.operations import Outcome, assign_points
 from gis.editing.state import Points
 from gis.editing.validation import final_grids
@@ -135,7 +136,7 @@ def branch_moves(session: Session, outcome: Outcome) -> list[dict[str, Any]]:
             "name": r.name,
             "from": r.grid_code,
             "to": successor[r.grid_code],
-            "community": successor[r.grid_code][:12],
+            "community": ancestor_code(successor[r.grid_code], "community"),
         }
         for r in rows
     ]

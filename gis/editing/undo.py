@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.boundaries import ancestor_code
 from gis.editing.plan import Plan
 from gis.errors import Conflict, InvalidInput, NotFound
 
@@ -57,7 +58,7 @@ def plan_undo(session: Session, version: int) -> Plan:
         raise InvalidInput(f"version {version} changed no grids; nothing to undo", field="version")
     detail = found.detail or {}
     plan.branch_moves = [
-        {**m, "from": m["to"], "to": m["from"], "community": m["from"][:12]}
+        {**m, "from": m["to"], "to": m["from"], "community": ancestor_code(m["from"], "community")}
         for m in detail.get("branch_moves", [])
     ]
     moves = detail.get("place_moves") or {}

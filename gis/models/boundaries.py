@@ -34,6 +34,16 @@ from gis.models.base import SRID, Base, created_at_column, district_code_column
 CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 
 
+def ancestor_code(code: str, level: str) -> str:
+    """The code of the ``level`` unit holding ``code``: each level adds 3 digits to its parent's."""
+    return code[: CODE_LENGTH[level]]
+
+
+def parent_code(level: str, code: str) -> str:
+    """The code of the unit directly above a ``level`` unit coded ``code``."""
+    return code[: CODE_LENGTH[level] - 3]
+
+
 class BoundaryVersion(Base):
     """One commit of boundaries (边界版本): the generation it opens and its edit log entry.
 
