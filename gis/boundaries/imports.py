@@ -141,7 +141,7 @@ def import_boundaries(
     parent_units = None
     touched: list[str] = []
     if level in PARENT_LEVEL:
-        touched = sorted({parent_code(level, c) for c in file_codes})
+        touched = sorted({parent_code(c, level) for c in file_codes})
         parent_units = units(session, PARENT_LEVEL[level], touched)
     polygonal = ~shapely.is_missing(layer.geoms)
     extent = shapely.envelope(shapely.union_all(shapely.envelope(layer.geoms[polygonal])))
@@ -231,7 +231,7 @@ def _row(
     code = str(columns["code"][i])
     row["district_code"] = ancestor_code(code, "district")
     if level in PARENT_FIELD:
-        row[PARENT_FIELD[level]] = parent_code(level, code)
+        row[PARENT_FIELD[level]] = parent_code(code, level)
     if level == "grid":
         row["street_code"] = ancestor_code(code, "street")
     row["geom"] = WKBElement(shapely.to_wkb(geom), srid=SRID)

@@ -68,7 +68,7 @@ def parse_bbox(value: str) -> tuple[float, float, float, float]:
 
 def check_parent(level: str, parent: str) -> str:
     """An ancestor code of ``level``: a district, street or community code above it."""
-    lengths = [n for n in (6, 9, 12) if n < CODE_LENGTH[level]]
+    lengths = [n for n in CODE_LENGTH.values() if n < CODE_LENGTH[level]]
     if not lengths or not re.fullmatch(r"[0-9]+", parent) or len(parent) not in lengths:
         if not lengths:
             raise InvalidInput("districts have no parent", field="parent")

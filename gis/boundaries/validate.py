@@ -225,7 +225,7 @@ def validate_layer(
         derived = np.array(["" if p is None else str(p) for p in parent_of], dtype=object)
     else:
         derived = np.array(
-            [parent_code(level, c) if level in PARENT_LEVEL else "" for c in code_arr], dtype=object
+            [parent_code(c, level) if level in PARENT_LEVEL else "" for c in code_arr], dtype=object
         )
     if parent_codes is not None and level in PARENT_LEVEL:
         stated = np.array(["" if p is None else str(p) for p in parent_codes], dtype=object)
@@ -377,7 +377,7 @@ def _gaps(
     touched = np.asarray(sorted({p for p in my_parents if p in parent_index}), dtype=object)
     if not len(touched):
         return []
-    pool_parent = np.array([parent_code(level, str(c)) for c in pool_codes], dtype=object)
+    pool_parent = np.array([parent_code(str(c), level) for c in pool_codes], dtype=object)
     mine = np.flatnonzero(np.isin(pool_parent, touched))
     order = mine[np.argsort(pool_parent[mine], kind="stable")]
     groups, starts = np.unique(pool_parent[order], return_index=True)

@@ -39,8 +39,8 @@ def ancestor_code(code: str, level: str) -> str:
     return code[: CODE_LENGTH[level]]
 
 
-def parent_code(level: str, code: str) -> str:
-    """The code of the unit directly above a ``level`` unit coded ``code``."""
+def parent_code(code: str, level: str) -> str:
+    """The code of the unit directly above ``code``, itself the code of a ``level`` unit."""
     return code[: CODE_LENGTH[level] - 3]
 
 

@@ -20,4 +20,4 @@ def test_the_parent_of_each_level_is_its_ancestor_one_level_up() -> None:
     for level, parent in PARENT_LEVEL.items():
         code = ancestor_code(GRID, level)
         assert len(code) == CODE_LENGTH[level]
-        assert parent_code(level, code) == ancestor_code(GRID, parent)
+        assert parent_code(code, level) == ancestor_code(GRID, parent)
