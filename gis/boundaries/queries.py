@@ -174,9 +174,9 @@ def grid_feature(conn: Connection, code: str, at: datetime | None = None) -> str
     check_code("grid", code)
     properties, _ = _properties("grid", at)
     names = ", ".join(
-        f"'{level}_name', (SELECT x.name FROM {TABLE[level]} x WHERE x.code = left(u.code, {n}) "
+        f"'{level}_name', (SELECT x.name FROM {TABLE[level]} x WHERE x.code = u.{level}_code "
         f"AND {_valid('x', at)})"
-        for level, n in (("community", 12), ("street", 9), ("district", 6))
+        for level in ("community", "street", "district")
     )
     sql = (
         'SELECT \'{"type":"Feature","id":\' || to_json(u.code)::text'
