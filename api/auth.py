@@ -21,6 +21,7 @@ from fastapi import Depends, HTTPException, Request
 
 from gis import privacy
 from gis.errors import check_scope, in_scope
+from gis.incidents.workflow import Actor
 from gis.tokens import verify_token
 
 
@@ -30,6 +31,8 @@ class Principal:
     name: str
     token_id: int | None = None
     district_code: str | None = None
+    # The responsible unit a ``unit`` token acts for (its own queue only).
+    unit_code: str | None = None
 
     @property
     def sees_personal_data(self) -> bool:
@@ -41,6 +44,20 @@ class Principal:
     def covers(self, district_code: str | None) -> bool:
         """A district-scoped token acts only on its own district; others act city-wide."""
         return in_scope(district_code, self.district_code)
+
+    @property
+    def actor(self) -> Actor:
+        """Who takes a workflow step (:mod:`gis.incidents.workflow`)."""
+        return Actor(self.name, self.role, self.unit_code)
+
+    def check_unit(self, unit_code: str | None, what: str = "this") -> None:
+        """A unit's staff reach only the cases of their own unit (403 otherwise)."""
+        if self.role == "unit" and unit_code != self.unit_code:
+            raise HTTPException(
+                status_code=403,
+                detail=f"{what} is not a case of unit {self.unit_code}; a unit token sees "
+                "its own queue only",
+            )
 
     def check_district(self, district_code: str | None, what: str = "this") -> None:
         """403 (``OutOfScope``) when a district-scoped token reaches outside its district."""
@@ -80,7 +97,11 @@ def principal_for(request: Request, plain: str | None) -> Principal:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Principal(
-            role=token.role, name=token.name, token_id=token.id, district_code=token.district_code
+            role=token.role,
+            name=token.name,
+            token_id=token.id,
+            district_code=token.district_code,
+            unit_code=token.unit_code,
         )
 
 
@@ -155,7 +176,23 @@ def require_page(role: str) -> Callable[[Request], Principal]:
     return dependency
 
 
+def require_staff() -> Callable[[Request], Principal]:
+    """Dependency: a dispatcher or above, or a unit's staff (for the unit's own steps,
+    which :mod:`gis.incidents.workflow` checks)."""
+    check = require("dispatcher")
+
+    def dependency(request: Request) -> Principal:
+        principal = current_principal(request)
+        if principal.role == "unit":
+            return principal
+        return check(request)
+
+    dependency.required_role = "dispatcher"  # type: ignore[attr-defined]
+    return dependency
+
+
 Viewer = Annotated[Principal, Depends(require("viewer"))]
+Staff = Annotated[Principal, Depends(require_staff())]
 PageViewer = Annotated[Principal, Depends(require_page("viewer"))]
 Dispatcher = Annotated[Principal, Depends(require("dispatcher"))]
 Planner = Annotated[Principal, Depends(require("planner"))]

@@ -20,9 +20,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis.db import DatabaseUnreachable
-from gis.errors import Conflict, InvalidInput, NotFound, OutOfScope, WanggeError
+from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope, WanggeError
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, OutOfScope: 403}
+STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, OutOfScope: 403, Forbidden: 403}
 RETRY_AFTER_S = 5
 log = logging.getLogger("wangge.errors")
 

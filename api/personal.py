@@ -28,13 +28,25 @@ class PersonalData:
         self.request = request
         self.principal = principal
         self.export = export
+        self.public = public
         self.reveal = privacy.reveals_personal_data(principal.role, public=public, export=export)
+
+    def reveals(self, record: dict[str, Any]) -> bool:
+        """Whether this record is shown unmasked: as decided for the caller, or, for a
+        unit's staff, when the record is a case of their own unit."""
+        if self.reveal:
+            return True
+        unit = self.principal.unit_code
+        return unit is not None and privacy.reveals_personal_data(
+            self.principal.role, public=self.public, own=record.get("unit_code") == unit
+        )
 
     def present(self, record: dict[str, Any], ref: Any = None) -> dict[str, Any]:
         """``record`` masked or not; a shown name or phone is noted for the audit log."""
-        if self.reveal and any(record.get(k) for k in privacy.PERSONAL_FIELDS):
+        reveal = self.reveals(record)
+        if reveal and any(record.get(k) for k in privacy.PERSONAL_FIELDS):
             self._note(record.get("id") if ref is None else ref)
-        return privacy.present(record, self.reveal)
+        return privacy.present(record, reveal)
 
     def present_all(self, records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         return [self.present(r) for r in records]

@@ -27,6 +27,10 @@ class Conflict(WanggeError):
     """The write clashes with the current state (stale base version, illegal transition)."""
 
 
+class Forbidden(WanggeError):
+    """The caller's role may not take this step (a unit's staff outside their own steps)."""
+
+
 class OutOfScope(WanggeError):
     """The caller is limited to one district (a district-scoped token) and this is another."""
 

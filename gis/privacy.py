@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 ROLE_ORDER = ("anonymous", "viewer", "dispatcher", "planner", "admin")
+# Bound roles rank as a staff role for everything but their own queue: a unit's staff
+# read maps and boundaries as a viewer does.
+RANKS_AS = {"unit": "viewer"}
 
 
 def role_at_least(role: str, minimum: str) -> bool:
-    return ROLE_ORDER.index(role) >= ROLE_ORDER.index(minimum)
+    return ROLE_ORDER.index(RANKS_AS.get(role, role)) >= ROLE_ORDER.index(minimum)
 
 
-def may_see_personal_data(role: str) -> bool:
-    """Reporter name and phone are for dispatchers and above only."""
-    return role_at_least(role, "dispatcher")
+def may_see_personal_data(role: str, own: bool = False) -> bool:
+    """Reporter name and phone are for dispatchers and above, and for a unit's staff on
+    the cases dispatched to their unit (``own``): they call the resident back."""
+    return role_at_least(role, "dispatcher") or (own and role in RANKS_AS)
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -37,7 +41,9 @@ PERSONAL_FIELDS = ("reporter_name", "reporter_phone")
 MASKS = {"reporter_name": mask_name, "reporter_phone": mask_phone}
 
 
-def reveals_personal_data(role: str, *, public: bool = False, export: bool = False) -> bool:
+def reveals_personal_data(
+    role: str, *, public: bool = False, export: bool = False, own: bool = False
+) -> bool:
     """Whether a response for ``role`` may carry reporters' names and phones unmasked.
 
     ``public`` outputs (tiles, OGC API, Open311, maps, exports) never do, except when
@@ -48,7 +54,7 @@ def reveals_personal_data(role: str, *, public: bool = False, export: bool = Fal
         return role == "admin"
     if public:
         return False
-    return may_see_personal_data(role)
+    return may_see_personal_data(role, own)
 
 
 def present(record: dict[str, object], reveal: bool) -> dict[str, object]:

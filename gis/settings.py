@@ -36,6 +36,31 @@ class ClassThresholds(BaseSettings):
     subsidy_d: int = 100_000
 
 
+class WorkflowRules(BaseSettings):
+    """Clocks and limits of the 12345 loop (热线闭环): local rules and practice."""
+
+    model_config = SettingsConfigDict(env_prefix="WANGGE_LOOP_", extra="ignore")
+
+    accept_urgent_min: int = Field(
+        15, ge=1, description="minutes a unit has to accept a case with life or property at risk"
+    )
+    accept_utility_min: int = Field(
+        30, ge=1, description="minutes a unit has to accept a water, power, gas or heat case"
+    )
+    accept_normal_working_days: int = Field(
+        1, ge=1, description="working days a unit has to accept any other case"
+    )
+    max_extension_days: int = Field(
+        30, ge=1, description="most working days one extension (延期) may ask for"
+    )
+    max_reopens: int = Field(
+        2, ge=0, description="how often (count) an unsatisfied case may be reopened (重办)"
+    )
+    notice_after_working_days: int = Field(
+        5, ge=1, description="working days past due after which a case is flagged for a notice"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
 
@@ -74,6 +99,7 @@ class Settings(BaseSettings):
     # Local time of the hotline: report days and due dates count in it.
     timezone: str = "Asia/Shanghai"
     classes: ClassThresholds = Field(default_factory=ClassThresholds)
+    loop: WorkflowRules = Field(default_factory=WorkflowRules)
 
     # Map pages: an XYZ basemap URL with {z}/{x}/{y}; empty = none, pages then work offline.
     basemap_url: str = ""

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
-from gis.models import ROLES, ApiToken
+from gis.models import BOUND_ROLES, ROLES, ApiToken, Unit
 
 TOKEN_PREFIX = "wg_"
 
@@ -19,15 +19,41 @@ def hash_token(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
+def _check_unit(session: Session, role: str, unit_code: str | None) -> Unit | None:
+    """A ``unit`` token names one active unit; no other role names one."""
+    if role != "unit":
+        if unit_code is not None:
+            raise InvalidInput(f"only a unit token names a unit, not a {role} token", "unit_code")
+        return None
+    if unit_code is None:
+        raise InvalidInput("a unit token must name its unit (unit_code)", field="unit_code")
+    unit = session.get(Unit, unit_code)
+    if unit is None or not unit.active:
+        raise InvalidInput(f"unknown or inactive unit {unit_code!r}", field="unit_code")
+    return unit
+
+
 def create_token(
-    session: Session, role: str, name: str, district_code: str | None = None
+    session: Session,
+    role: str,
+    name: str,
+    district_code: str | None = None,
+    unit_code: str | None = None,
 ) -> tuple[str, ApiToken]:
     """Store a new token and return its plain text (shown once) with the row."""
-    if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(ROLES)}", field="role")
+    known = (*ROLES, *BOUND_ROLES)
+    if role not in known:
+        raise InvalidInput(f"unknown role {role!r}; one of {', '.join(known)}", field="role")
+    unit = _check_unit(session, role, unit_code)
+    if unit is not None and district_code is None:
+        district_code = unit.district_code
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        name=name, role=role, token_hash=hash_token(plain), district_code=district_code
+        name=name,
+        role=role,
+        token_hash=hash_token(plain),
+        district_code=district_code,
+        unit_code=unit_code,
     )
     session.add(token)
     session.flush()

@@ -15,13 +15,16 @@ out = Console()
 
 @token_app.command("create")
 def create(
-    role: str = typer.Option(..., "--role", help="viewer, dispatcher, planner or admin"),
+    role: str = typer.Option(
+        ..., "--role", help="viewer, dispatcher, planner, admin, or unit (with --unit)"
+    ),
     name: str = typer.Option("cli", "--name", help="Who or what holds the token."),
     district: str | None = typer.Option(None, "--district", help="Limit to one district."),
+    unit: str | None = typer.Option(None, "--unit", help="The unit code of a unit token."),
 ) -> None:
     """Create a token and print it; it cannot be shown again."""
     with open_session() as session:
-        plain, token = create_token(session, role, name, district)
+        plain, token = create_token(session, role, name, district, unit)
     print(plain)
     typer.echo(f"token {token.id} ({role}) for {name}", err=True)
 

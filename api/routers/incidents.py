@@ -3,41 +3,81 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from api.auth import Dispatcher
+from api.auth import Dispatcher, Principal, Staff
 from api.deps import SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
+from gis.assign.intake import normalize_point
+from gis.coords import normalize_crs
 from gis.errors import InvalidInput
-from gis.incidents import bulk, queries
+from gis.incidents import bulk, card, queries, similar
 from gis.incidents.bulk_read import detect_format
 from gis.incidents.intake import create_incident
-from gis.incidents.records import MAX_DESCRIPTION, IncidentIn
-from gis.incidents.workflow import TARGETS, Step, apply_step
+from gis.incidents.records import MAX_DESCRIPTION, MAX_REPORTER_NAME, IncidentIn
+from gis.incidents.workflow import TARGETS, Step, allowed_steps, apply_step, merge
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
+StepName = Literal[
+    "dispatched",
+    "transfer",
+    "in_progress",
+    "return",
+    "extension_request",
+    "extension_approve",
+    "extension_refuse",
+    "urge",
+    "handler",
+    "replied",
+    "closed",
+    "callback",
+    "rating",
+    "reopen",
+]
+
+
 class TransitionIn(BaseModel):
-    """One step of the 12345 loop, or a follow-up after closing."""
+    """One step of the 12345 loop (see ``gis.incidents.workflow``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    to: Literal["dispatched", "in_progress", "replied", "closed", "callback", "rating"] = Field(
-        description="the next status, or callback / rating after closing"
+    to: StepName = Field(
+        description="dispatched (派单), transfer (转派), in_progress (签收), return (退单), "
+        "extension_request / extension_approve / extension_refuse (延期), urge (催办), "
+        "handler (经办人), replied (办理结果), closed (办结), callback (回访), rating (评价), "
+        "reopen (重办)"
     )
-    note: str | None = Field(None, max_length=MAX_DESCRIPTION)
+    note: str | None = Field(
+        None, max_length=MAX_DESCRIPTION, description="reason, handling result or remark"
+    )
     handled_directly: bool = Field(False, description="received → closed by the hotline itself")
     rating: int | None = Field(None, ge=1, le=5)
+    unit_code: str | None = Field(
+        None, max_length=32, description="dispatch / transfer: the responsible unit"
+    )
+    days: int | None = Field(None, description="extension_request: working days asked for")
+    handler: str | None = Field(
+        None, min_length=1, max_length=MAX_REPORTER_NAME, description="the person handling it"
+    )
 
 
-assert set(TransitionIn.model_fields["to"].annotation.__args__) == set(TARGETS)  # type: ignore[union-attr]
+class MergeIn(BaseModel):
+    """Close this incident as a duplicate of another (重复诉求)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    into: int = Field(ge=1, description="the incident that answers for both")
+
+
+assert set(StepName.__args__) == set(TARGETS)  # type: ignore[attr-defined]
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -66,11 +106,67 @@ def _validation_field(exc: ValidationError) -> tuple[str, str]:
     return field, f"{field}: {first.get('msg', 'invalid')}"
 
 
-def _one(session: Session, incident_id: int, personal: PersonalData) -> dict[str, Any]:
+def _one(
+    session: Session, incident_id: int, personal: PersonalData, check_unit: bool = True
+) -> dict[str, Any]:
+    """The incident as a card; ``check_unit=False`` after a step the workflow allowed (a
+    unit that just returned a case still gets the answer to its step)."""
     inc, lon, lat = queries.get_incident(session, incident_id)
+    who = personal.principal
+    if check_unit:
+        who.check_unit(inc.unit_code, f"incident {incident_id}")
     body = personal.present(queries.incident_dict(inc, lon, lat))
     body["events"] = queries.events_of(session, incident_id)
+    body["places"] = card.places(session, inc)
+    body["duplicates"] = [
+        personal.present({**d, "unit_code": inc.unit_code}, d["id"])
+        for d in card.duplicates(session, incident_id)
+    ]
+    for d in body["duplicates"]:
+        d.pop("unit_code")
+    body["requests"] = card.requests(session, incident_id)
+    body["allowed_steps"] = allowed_steps(inc.status, who.actor, inc.unit_code)
     return body
+
+
+def _filter(
+    who: Principal,
+    grid: str | None,
+    community: str | None,
+    station: int | None,
+    status: str | None,
+    category: str | None,
+    channel: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    overdue: bool | None,
+    unit: str | None,
+    external_id: str | None,
+    district: str | None,
+    street: str | None,
+    handler: str | None,
+) -> queries.IncidentFilter:
+    if who.role == "unit":
+        # A unit's staff see their own queue, whatever they ask for.
+        if unit is not None and unit != who.unit_code:
+            raise HTTPException(403, f"a unit token sees the queue of unit {who.unit_code} only")
+        unit = who.unit_code
+    return queries.IncidentFilter(
+        grid,
+        community,
+        station,
+        status,
+        category,
+        channel,
+        since,
+        until,
+        overdue,
+        unit,
+        external_id,
+        district,
+        street,
+        handler,
+    )
 
 
 @router.post(
@@ -112,11 +208,8 @@ async def post_incident(
     )
 
 
-@router.get("")
-def list_incidents(
-    session: SessionDep,
+def filter_dep(
     personal: Personal,
-    settings: SettingsDep,
     grid: str | None = None,
     community: str | None = None,
     station: int | None = Query(None, description="facility id of the station"),
@@ -126,44 +219,138 @@ def list_incidents(
     since: datetime | None = Query(None, description="received at or after (ISO 8601)"),
     until: datetime | None = Query(None, description="received before (ISO 8601)"),
     overdue: bool | None = Query(None, description="past the due time (open or closed late)"),
+    unit: str | None = Query(None, max_length=32, description="code of the responsible unit"),
+    external_id: str | None = Query(None, max_length=64, description="id in the hotline system"),
+    district: str | None = Query(None, max_length=6),
+    street: str | None = Query(None, max_length=9),
+    handler: str | None = Query(None, max_length=60),
+) -> queries.IncidentFilter:
+    return _filter(
+        personal.principal,
+        grid,
+        community,
+        station,
+        status,
+        category,
+        channel,
+        since,
+        until,
+        overdue,
+        unit,
+        external_id,
+        district,
+        street,
+        handler,
+    )
+
+
+FilterDep = Annotated[queries.IncidentFilter, Depends(filter_dep)]
+
+
+@router.get("")
+def list_incidents(
+    session: SessionDep,
+    personal: Personal,
+    settings: SettingsDep,
+    f: FilterDep,
     limit: int = Query(100, ge=1, description="page size, capped by the server's maximum"),
     offset: int = Query(0, ge=0),
     cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page"),
+    sort: Literal["-received", "due"] = Query(
+        "-received", description="newest first, or soonest due first"
+    ),
 ) -> dict[str, Any]:
     """Newest first; page with ``limit``/``offset`` or with ``cursor`` (stable under inserts)."""
     limit = min(limit, settings.max_page_size)
-    f = queries.IncidentFilter(
-        grid, community, station, status, category, channel, since, until, overdue
-    )
-    rows = queries.list_incidents(session, f, limit, offset, cursor)
+    rows = queries.list_incidents(session, f, limit, offset, cursor, sort)
     items = personal.present_all(queries.incident_dict(i, x, y) for i, x, y in rows)
     return {
         "items": items,
         "limit": limit,
         "offset": offset,
-        "next_cursor": items[-1]["id"] if len(items) == limit else None,
+        "next_cursor": items[-1]["id"] if len(items) == limit and sort != "due" else None,
     }
+
+
+@router.get("/counts")
+def counts(session: SessionDep, f: FilterDep) -> dict[str, int]:
+    """How many incidents of each status match the filters (a queue's tabs), and how many
+    open ones are overdue."""
+    return queries.count_by_status(session, f)
+
+
+@router.get("/similar")
+def similar_before_saving(
+    session: SessionDep,
+    _: Staff,
+    lon: float = Query(allow_inf_nan=False),
+    lat: float = Query(allow_inf_nan=False),
+    category_code: str = Query(min_length=1, max_length=32),
+    crs: str = Query("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>"),
+) -> dict[str, Any]:
+    """Open or recently closed incidents of the same category near this point (重复诉求),
+    nearest and newest first: asked before a new report is saved."""
+    x, y = normalize_point(lon, lat, normalize_crs(crs))
+    return {"items": similar.similar_at(session, x, y, category_code)}
 
 
 @router.get("/{incident_id}")
 def get_incident(incident_id: int, session: SessionDep, personal: Personal) -> dict[str, Any]:
-    """One incident with its event log (who did what, when)."""
+    """One incident with its event log (who did what, when), its places and unit by name,
+    its duplicates and sub-requests, and the steps the caller may take."""
     return _one(session, incident_id, personal)
 
 
-@router.post("/{incident_id}/transitions", responses={409: {"description": "illegal step"}})
+@router.get("/{incident_id}/similar")
+def similar_to_stored(incident_id: int, session: SessionDep, who: Staff) -> dict[str, Any]:
+    """Candidate duplicates of a stored incident (itself left out)."""
+    if who.role == "unit":
+        inc, _, _ = queries.get_incident(session, incident_id)
+        who.check_unit(inc.unit_code, f"incident {incident_id}")
+    return {"items": similar.similar_to(session, incident_id)}
+
+
+@router.post(
+    "/{incident_id}/transitions",
+    responses={403: {"description": "not this role's step"}, 409: {"description": "illegal step"}},
+)
 def transition(
     incident_id: int,
     body: TransitionIn,
     session: SessionDep,
+    who: Staff,
+    personal: Personal,
+) -> dict[str, Any]:
+    """Take one step of the 12345 loop; a step this role may not take is 403 naming role and
+    step, a step the status does not allow is 409 naming from and to."""
+    with session.begin():
+        step = Step(
+            body.to,
+            body.note,
+            body.handled_directly,
+            body.rating,
+            unit_code=body.unit_code,
+            days=body.days,
+            handler=body.handler,
+        )
+        incident = apply_step(session, incident_id, step, who.actor)
+        who.check_district(incident.district_code, f"incident {incident_id}")  # undoes the step
+        return _one(session, incident_id, personal, check_unit=False)
+
+
+@router.post("/{incident_id}/merge", responses={409: {"description": "already closed"}})
+def merge_duplicate(
+    incident_id: int,
+    body: MergeIn,
+    session: SessionDep,
     who: Dispatcher,
     personal: Personal,
 ) -> dict[str, Any]:
-    """Move the incident along the 12345 loop; an illegal step is 409 naming from and to."""
+    """Close this incident as a duplicate of ``into`` (重复诉求): linked both ways; the
+    original's reply and callback answer for both reporters."""
     with session.begin():
-        step = Step(body.to, body.note, body.handled_directly, body.rating)
-        incident = apply_step(session, incident_id, step, who.name)
-        who.check_district(incident.district_code, f"incident {incident_id}")  # undoes the step
+        duplicate = merge(session, incident_id, body.into, who.actor)
+        who.check_district(duplicate.district_code, f"incident {incident_id}")
         return _one(session, incident_id, personal)
 
 

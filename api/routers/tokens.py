@@ -21,9 +21,12 @@ router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["viewer", "dispatcher", "planner", "admin"]
+    role: Literal["viewer", "dispatcher", "planner", "admin", "unit"]
     name: str = Field(min_length=1, max_length=120)
     district_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    unit_code: str | None = Field(
+        default=None, max_length=32, description="the unit a unit token acts for"
+    )
 
 
 class TokenOut(BaseModel):
@@ -31,6 +34,7 @@ class TokenOut(BaseModel):
     name: str
     role: str
     district_code: str | None
+    unit_code: str | None = None
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -45,7 +49,9 @@ def create(body: TokenIn, principal: Admin, session: SessionDep) -> NewToken:
     # A district's administrator issues tokens for that district only.
     principal.check_district(body.district_code, "the new token")
     with session.begin():
-        plain, token = create_token(session, body.role, body.name, body.district_code)
+        plain, token = create_token(
+            session, body.role, body.name, body.district_code, body.unit_code
+        )
         session.refresh(token)
         return NewToken(token=plain, **_out(token).model_dump())
 

@@ -45,3 +45,32 @@ CATEGORIES: tuple[Category, ...] = (
     _c("dog_control", "养犬管理", "Dog control", "公安局", 5),
     _c("other", "其他", "Other", "市政府便民服务热线中心", 5),
 )
+
+
+# The departments (职能部门) the categories name as handling units: code and English name.
+DEPARTMENTS: dict[str, tuple[str, str]] = {
+    "住房和城乡建设局": ("housing", "Housing and Urban-Rural Development Bureau"),
+    "市场监督管理局": ("market", "Market Regulation Administration"),
+    "生态环境局": ("ecology", "Ecology and Environment Bureau"),
+    "供热公司": ("heating", "Heating Company"),
+    "供排水集团": ("water", "Water Supply and Drainage Group"),
+    "国网西宁供电公司": ("power", "State Grid Xining Power Supply Company"),
+    "交通运输局": ("transport", "Transport Bureau"),
+    "城市管理局": ("urban", "Urban Management Bureau"),
+    "综合行政执法局": ("enforcement", "Comprehensive Administrative Law Enforcement Bureau"),
+    "人力资源和社会保障局": ("hrss", "Human Resources and Social Security Bureau"),
+    "医疗保障局": ("healthcare_security", "Healthcare Security Administration"),
+    "公交集团": ("bus", "Public Transport Group"),
+    "教育局": ("education", "Education Bureau"),
+    "园林绿化局": ("parks", "Parks and Greening Bureau"),
+    "中油中泰燃气公司": ("gas", "Zhongyou Zhongtai Gas Company"),
+    "公安局交通警察支队": ("traffic_police", "Traffic Police Detachment"),
+    "不动产登记局": ("land_registry", "Real Estate Registration Bureau"),
+    "住房公积金管理中心": ("provident_fund", "Housing Provident Fund Management Centre"),
+    "公安局": ("police", "Public Security Bureau"),
+    "卫生健康委员会": ("health", "Health Commission"),
+    "市政府便民服务热线中心": ("hotline", "12345 Hotline Centre"),
+}
+# How soon a dispatched case must be accepted: life or property at risk, utilities.
+URGENT = ("elevator_safety", "gas_supply", "food_safety")
+UTILITY = ("heating", "water_supply", "power_supply", "drainage")

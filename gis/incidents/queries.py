@@ -26,6 +26,15 @@ class IncidentFilter:
     since: datetime | None = None
     until: datetime | None = None
     overdue: bool | None = None
+    unit: str | None = None
+    external_id: str | None = None
+    district: str | None = None
+    street: str | None = None
+    handler: str | None = None
+
+
+# Orders of a list: newest first (the default, keyset-paged by id) or by due time.
+SORTS = ("-received", "due")
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -50,6 +59,11 @@ def _conditions(f: IncidentFilter, now: datetime) -> list[ColumnElement[bool]]:
         (Incident.status, f.status),
         (Incident.category_code, f.category),
         (Incident.channel, f.channel),
+        (Incident.unit_code, f.unit),
+        (Incident.external_id, f.external_id),
+        (Incident.district_code, f.district),
+        (Incident.street_code, f.street),
+        (Incident.handler, f.handler),
     ]
     conds += [column == value for column, value in pairs if value is not None]
     if f.since is not None:
@@ -68,16 +82,40 @@ def list_incidents(
     limit: int,
     offset: int = 0,
     cursor: int | None = None,
+    sort: str = "-received",
 ) -> list[tuple[Incident, float, float]]:
-    """Newest first (by id). ``cursor`` = the last id of the previous page (keyset paging)."""
+    """Newest first (by id), or soonest due first (``sort="due"``, no due time last).
+    ``cursor`` = the last id of the previous page (keyset paging, newest first only)."""
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}; one of {', '.join(SORTS)}", "sort")
     now = datetime.now(UTC)
     stmt = select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom)).where(
         *_conditions(f, now)
     )
     if cursor is not None:
         stmt = stmt.where(Incident.id < cursor)
-    stmt = stmt.order_by(Incident.id.desc()).limit(limit).offset(offset)
+    if sort == "due":
+        stmt = stmt.order_by(Incident.due_at.asc().nulls_last(), Incident.id.desc())
+    else:
+        stmt = stmt.order_by(Incident.id.desc())
+    stmt = stmt.limit(limit).offset(offset)
     return [(inc, float(x), float(y)) for inc, x, y in session.execute(stmt)]
+
+
+def count_by_status(session: Session, f: IncidentFilter) -> dict[str, int]:
+    """How many incidents of each status match ``f`` (its status ignored): a queue's tabs,
+    with ``overdue`` counting the open ones past due."""
+    now = datetime.now(UTC)
+    conds = _conditions(IncidentFilter(**{**f.__dict__, "status": None, "overdue": None}), now)
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in session.execute(
+        select(Incident.status, func.count()).where(*conds).group_by(Incident.status)
+    ):
+        counts[status] = int(n)
+    overdue = session.execute(
+        select(func.count()).where(*conds, Incident.status != "closed", overdue_clause(now))
+    ).scalar_one()
+    return {**counts, "overdue": int(overdue)}
 
 
 def get_incident(session: Session, incident_id: int) -> tuple[Incident, float, float]:
@@ -135,6 +173,16 @@ def incident_dict(
         "closed_at": _iso(inc.closed_at),
         "callback_at": _iso(inc.callback_at),
         "rating": inc.rating,
+        "unit_code": inc.unit_code,
+        "handler": inc.handler,
+        "dispatched_at": _iso(inc.dispatched_at),
+        "accept_due_at": _iso(inc.accept_due_at),
+        "accepted_at": _iso(inc.accepted_at),
+        "replied_at": _iso(inc.replied_at),
+        "reply": inc.reply,
+        "urge_count": inc.urge_count,
+        "reopen_count": inc.reopen_count,
+        "merged_into": inc.merged_into,
         "assignment": {
             "match": inc.match,
             "distance_m": inc.distance_m,
@@ -174,6 +222,7 @@ def event_dict(ev: IncidentEvent) -> dict[str, Any]:
         "kind": ev.kind,
         "from_status": ev.from_status,
         "to_status": ev.to_status,
+        "unit_code": ev.unit_code,
         "note": ev.note,
         "detail": ev.detail,
     }

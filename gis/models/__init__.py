@@ -2,7 +2,7 @@
 
 from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
-from gis.models.auth import ROLES, ApiToken
+from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
 from gis.models.base import SRID, Base
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
@@ -14,7 +14,9 @@ from gis.models.boundaries import (
     VersionedBoundary,
 )
 from gis.models.incidents import (
+    ACCEPT_CLASSES,
     CHANNELS,
+    EVENT_KINDS,
     INCIDENTS_VIEW,
     MATCHES,
     STATUSES,
@@ -34,19 +36,25 @@ from gis.models.places import (
     Facility,
     PartyBranch,
 )
+from gis.models.units import REQUEST_KINDS, UNIT_KINDS, IncidentRequest, Unit
 
 __all__ = [
+    "ACCEPT_CLASSES",
     "AUDIT_ACTIONS",
     "BOUNDARY_MODELS",
+    "BOUND_ROLES",
     "CANTEEN",
     "CHANNELS",
+    "EVENT_KINDS",
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
+    "REQUEST_KINDS",
     "ROLES",
     "SRID",
     "STATION",
     "STATUSES",
+    "UNIT_KINDS",
     "ApiToken",
     "AssignmentInputs",
     "AuditEntry",
@@ -64,7 +72,9 @@ __all__ = [
     "IncidentEvent",
     "IncidentMove",
     "IncidentReport",
+    "IncidentRequest",
     "PartyBranch",
     "Street",
+    "Unit",
     "VersionedBoundary",
 ]

@@ -40,6 +40,21 @@ CHANNELS = (
     "app",
 )
 STATUSES = ("received", "dispatched", "in_progress", "replied", "closed")
+# How soon a dispatched case must be accepted (签收时限): life or property at risk,
+# utilities (water, power, gas, heat), everything else; the limits are settings.
+ACCEPT_CLASSES = ("urgent", "utility", "normal")
+EVENT_KINDS = (
+    "received",
+    "transition",
+    "reassigned",
+    "callback",
+    "rating",
+    "note",
+    "urge",
+    "extension_request",
+    "extension_decision",
+    "handler",
+)
 MATCHES = ("inside", "boundary", "snapped", "outside")
 
 
@@ -60,10 +75,24 @@ class IncidentCategory(Base):
     name_en: Mapped[str] = mapped_column(String(80), nullable=False)
     handling_unit: Mapped[str] = mapped_column(String(120), nullable=False)
     due_working_days: Mapped[int] = mapped_column(SmallInteger, nullable=False, default=5)
+    default_unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    accept_class: Mapped[str] = mapped_column(
+        String(8), nullable=False, default="normal", server_default="normal"
+    )
+    # Duplicates (重复诉求): same category within this radius on the ground and window.
+    similar_radius_m: Mapped[float] = mapped_column(
+        Float, nullable=False, default=250.0, server_default="250"
+    )
+    similar_days: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=7, server_default="7"
+    )
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     __table_args__ = (
         CheckConstraint("code ~ '^[a-z][a-z0-9_]*$'", name="code_format"),
         CheckConstraint("due_working_days BETWEEN 1 AND 60", name="due_working_days"),
+        CheckConstraint(_in("accept_class", ACCEPT_CLASSES), name="accept_class"),
+        CheckConstraint("similar_radius_m > 0 AND similar_radius_m <= 5000", name="similar_radius"),
+        CheckConstraint("similar_days BETWEEN 1 AND 90", name="similar_days"),
     )
 
 
@@ -97,6 +126,22 @@ class IncidentReport(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     callback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rating: Mapped[int | None] = mapped_column(SmallInteger)
+    # The responsible unit (责任单位) it is dispatched to, and the person there (经办人).
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    handler: Mapped[str | None] = mapped_column(String(60))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accept_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+    urge_count: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=0, server_default="0"
+    )
+    reopen_count: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=0, server_default="0"
+    )
+    # A duplicate (重复诉求) closed into another incident, which answers for both.
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("incident_reports.id"), index=True)
     # The sharding key, kept equal to the assignment's district by every writer.
     district_code: Mapped[str | None] = district_code_column(nullable=True)
 
@@ -167,6 +212,16 @@ class Incident(Base):
     closed_at: Mapped[datetime | None]
     callback_at: Mapped[datetime | None]
     rating: Mapped[int | None]
+    unit_code: Mapped[str | None]
+    handler: Mapped[str | None]
+    dispatched_at: Mapped[datetime | None]
+    accept_due_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    reply: Mapped[str | None]
+    urge_count: Mapped[int]
+    reopen_count: Mapped[int]
+    merged_into: Mapped[int | None]
     match: Mapped[str]
     distance_m: Mapped[float]
     street_code: Mapped[str | None]
@@ -194,16 +249,13 @@ class IncidentEvent(Base):
     kind: Mapped[str] = mapped_column(String(24), nullable=False)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
+    # The unit the step concerns (who acted, or who the case went to).
+    unit_code: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
-    __table_args__ = (
-        CheckConstraint(
-            "kind IN ('received', 'transition', 'reassigned', 'callback', 'rating', 'note')",
-            name="kind",
-        ),
-    )
+    __table_args__ = (CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),)
 
 
 # The database view ``incidents`` (the same join): for readers that select columns by name.

@@ -25,6 +25,13 @@ TEST_CATEGORIES = (
     ("noise", "噪声扰民", "Noise", "Ecology and environment bureau", 3),
     ("road_damage", "道路破损", "Road damage", "Urban management bureau", 2),
 )
+# Their default responsible units (责任单位), city-wide departments, and one more unit.
+TEST_UNITS = (
+    ("housing", "住房和城乡建设局", "property_service"),
+    ("ecology", "生态环境局", "noise"),
+    ("urban", "城市管理局", "road_damage"),
+    ("street_office", "南滩街道办事处", None),
+)
 _ids = itertools.count(1)
 
 
@@ -48,6 +55,18 @@ def categories(engine: Engine) -> list[str]:
                     " ON CONFLICT (code) DO NOTHING"
                 ),
                 {"c": code, "zh": zh, "en": en, "u": unit, "d": days},
+            )
+        for unit_code, name, category in TEST_UNITS:
+            conn.execute(
+                text(
+                    "INSERT INTO units (code, name, kind, active) VALUES (:c, :n, 'department',"
+                    " true) ON CONFLICT (code) DO NOTHING"
+                ),
+                {"c": unit_code, "n": name},
+            )
+            conn.execute(
+                text("UPDATE incident_categories SET default_unit_code = :u WHERE code = :c"),
+                {"u": unit_code, "c": category},
             )
     return [c[0] for c in TEST_CATEGORIES]
 
