@@ -18,7 +18,8 @@ from psycopg import Cursor, errors
 
 from gis.errors import Conflict
 
-TABLES = ("incident_reports", "incident_assignments", "incident_events")
+# incident_requests only because its foreign key points at the reports.
+TABLES = ("incident_reports", "incident_assignments", "incident_events", "incident_requests")
 LOCK_TIMEOUT = "10s"
 
 # Keys and unique constraints first (foreign keys point at them), the foreign keys last;

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from gis.db import session_scope
 from gis.incidents.due import due_day, local_date
@@ -65,8 +65,8 @@ def event_count(city: City, incident_id: int) -> int:
         )
 
 
-def test_demo_units_and_default_units(city: City) -> None:
-    with city.engine.connect() as conn:
+def test_demo_units_and_default_units(demo_engine: Engine) -> None:
+    with demo_engine.connect() as conn:
         kinds = {
             kind: n
             for kind, n in conn.execute(text("SELECT kind, count(*) FROM units GROUP BY kind"))
