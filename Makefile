@@ -8,7 +8,7 @@ TEST_APT_PACKAGES := chromium gdal-bin fonts-wqy-microhei
 BENCH_APT_PACKAGES := wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup sysdeps test-sysdeps bench-sysdeps lint bench clean
+.PHONY: run test setup sysdeps test-sysdeps bench-sysdeps lint bench bench-report clean
 
 ## run: install everything, load the demo city, and serve on the embedded PostGIS
 run: setup
@@ -25,9 +25,15 @@ lint: setup
 	$(VENV)/bin/ruff check api gis tests migrations
 	$(VENV)/bin/mypy
 
-## bench: the benchmarks in tests/bench (not part of `make test`)
+## bench: the benchmarks in tests/bench (not part of `make test`); each records its figures
+## as JSON under tests/bench/results/, then the docs' tables are rendered from them
 bench: setup test-sysdeps bench-sysdeps
 	$(PY) -m pytest tests/bench -p no:cacheprovider -o addopts="" -s
+	$(PY) -m tests.bench.report
+
+## bench-report: render docs/benchmarks.md and the README's bars from tests/bench/results/
+bench-report: setup
+	$(PY) -m tests.bench.report
 
 setup: sysdeps $(VENV)/.installed node_modules/.installed
 

@@ -1,6 +1,7 @@
 """Community classification (社区分类): A, B, C or D from a community's attributes.
 
-The rules (design.md), thresholds from ``get_settings().classes``:
+The rules (docs/rules.md, "Community classes"), thresholds from
+``get_settings().classes``:
 
 - **D** — township (乡镇): ``area_type == "township"``.
 - **C** — urban-rural fringe (城乡结合部): ``area_type == "fringe"`` with what marks the

@@ -19,119 +19,238 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ClassThresholds(BaseSettings):
-    """Thresholds of the community classification (社区分类) rules."""
+    """Thresholds of the community classification (社区分类) rules, ``WANGGE_CLASS_*``.
+
+    Every field's description ends with its unit in brackets (docs/settings.md)."""
 
     model_config = SettingsConfigDict(env_prefix="WANGGE_CLASS_", extra="ignore")
 
-    a_min_commercial_share: float = 0.55
-    a_max_old_compound_residents: int = 3500
-    b_min_residents: int = 6000
-    b_min_old_compound_residents: int = 3500
-    # "Many elderly" (B) and "many migrants" (C), as shares of residents.
-    b_min_elderly_share: float = 0.15
-    c_min_migrant_share: float = 0.20
-    subsidy_a: int = 150_000
-    subsidy_b: int = 300_000
-    subsidy_c: int = 150_000
-    subsidy_d: int = 100_000
+    a_min_commercial_share: float = Field(
+        0.55,
+        description="Class A: least share of residents living in commercial housing. [share 0–1]",
+    )
+    a_max_old_compound_residents: int = Field(
+        3500, description="Class A: residents of old compounds must be fewer than this. [residents]"
+    )
+    b_min_residents: int = Field(6000, description="Class B: fewest residents. [residents]")
+    b_min_old_compound_residents: int = Field(
+        3500, description="Class B: fewest residents living in old compounds. [residents]"
+    )
+    b_min_elderly_share: float = Field(
+        0.15,
+        description='Class B: "many elderly", the least share of elderly residents. [share 0–1]',
+    )
+    c_min_migrant_share: float = Field(
+        0.20,
+        description='Class C: "many migrants", a share of migrant residents that marks a fringe'
+        " community as fringe-like. [share 0–1]",
+    )
+    subsidy_a: int = Field(150_000, description="Subsidy of a class A community. [CNY a year]")
+    subsidy_b: int = Field(300_000, description="Subsidy of a class B community. [CNY a year]")
+    subsidy_c: int = Field(150_000, description="Subsidy of a class C community. [CNY a year]")
+    subsidy_d: int = Field(100_000, description="Subsidy of a class D community. [CNY a year]")
 
 
 class WorkflowRules(BaseSettings):
-    """Clocks and limits of the 12345 loop (热线闭环): local rules and practice."""
+    """Clocks and limits of the 12345 loop (热线闭环), ``WANGGE_LOOP_*``: local rules and
+    practice. Every field's description ends with its unit in brackets (docs/settings.md)."""
 
     model_config = SettingsConfigDict(env_prefix="WANGGE_LOOP_", extra="ignore")
 
     accept_urgent_min: int = Field(
-        15, ge=1, description="minutes a unit has to accept a case with life or property at risk"
+        15,
+        ge=1,
+        description="Time a unit has to accept a case with life or property at risk. [min]",
     )
     accept_utility_min: int = Field(
-        30, ge=1, description="minutes a unit has to accept a water, power, gas or heat case"
+        30, ge=1, description="Time a unit has to accept a water, power, gas or heat case. [min]"
     )
     accept_normal_working_days: int = Field(
-        1, ge=1, description="working days a unit has to accept any other case"
+        1, ge=1, description="Time a unit has to accept any other case. [working days]"
     )
     max_extension_days: int = Field(
-        30, ge=1, description="most working days one extension (延期) may ask for"
+        30, ge=1, description="Most one extension (延期) may ask for. [working days]"
     )
     max_reopens: int = Field(
-        2, ge=0, description="how often (count) an unsatisfied case may be reopened (重办)"
+        2, ge=0, description="How often an unsatisfied case may be reopened (重办). [times]"
     )
     notice_after_working_days: int = Field(
-        5, ge=1, description="working days past due after which a case is flagged for a notice"
+        5, ge=1, description="Past due by this much, a case is flagged for a notice. [working days]"
     )
 
 
 class Settings(BaseSettings):
+    """Every setting, ``WANGGE_<NAME>``; each description ends with its unit in brackets, and
+    docs/settings.md is generated from them (``python -m gis.settings_doc --write``)."""
+
     model_config = SettingsConfigDict(env_prefix="WANGGE_", extra="ignore")
 
-    # An existing PostGIS; when unset the embedded cluster is used.
-    database_url: str | None = None
-    # Where the embedded cluster keeps its data, port and password.
-    state_dir: Path = PROJECT_ROOT / ".wangge"
-    # Unprivileged system user the embedded cluster runs as when started by root.
-    cluster_user: str = "wangge"
-    pg_version: int = 15
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of an existing PostGIS (with the postgis and btree_gist"
+        " extensions, or a user allowed to create them); unset: the embedded cluster. [URL]",
+    )
+    state_dir: Path = Field(
+        PROJECT_ROOT / ".wangge",
+        description="Where the embedded cluster keeps its data, port and password. [directory]",
+    )
+    cluster_user: str = Field(
+        "wangge",
+        description="Unprivileged system user the embedded cluster runs as when root starts it"
+        " (PostgreSQL refuses to run as root). [user name]",
+    )
+    pg_version: int = Field(
+        15,
+        description="Major version of the Debian PostgreSQL the embedded cluster runs. [version]",
+    )
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # HTTP worker processes of ``wangge serve``: one per core by default, since one Python
-    # process answers on one core at a time.
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    host: str = Field("127.0.0.1", description="Address `wangge serve` listens on. [IP address]")
+    port: int = Field(8000, description="TCP port `wangge serve` listens on. [port]")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="HTTP worker processes of `wangge serve`, one per core by default, since one"
+        " Python process answers on one core at a time; each keeps its own assigner and"
+        " rate-limit buckets. [processes]",
+        json_schema_extra={"default_shown": "the number of CPU cores"},
+    )
 
-    # Domain rules (design.md).
-    snap_tolerance_m: float = 50.0
-    # Points farther than this outside every district are refused as outside the service area.
-    service_area_margin_m: float = 20_000.0
-    # How often (ms) the cached assignment snapshot checks for new boundaries or stations.
-    assign_refresh_ms: int = 1000
-    # How long (ms) a ``locate`` waits for a new snapshot to load before it answers from the
-    # previous one (incident writes always wait: they must not stamp replaced boundaries).
-    assign_stale_wait_ms: int = Field(default=1000, ge=0)
-    station_radius_m: float = 2000.0
-    canteen_radius_m: float = 1000.0
-    household_band_min: int = 300
-    household_band_max: int = 500
-    sliver_tolerance_m2: float = 1.0
-    # Grid editing (网格调整): most vertices a drawn line or outline may have, and the
-    # smallest piece an edit may leave (anything smaller is a sliver, not a grid).
-    edit_max_vertices: int = 5000
-    edit_min_grid_area_m2: float = 100.0
-    # Local time of the hotline: report days and due dates count in it.
-    timezone: str = "Asia/Shanghai"
-    classes: ClassThresholds = Field(default_factory=ClassThresholds)
-    loop: WorkflowRules = Field(default_factory=WorkflowRules)
+    # Domain rules (docs/rules.md).
+    snap_tolerance_m: float = Field(
+        50.0,
+        description="A point outside every grid but at most this far from one on the ground is"
+        " assigned to the nearest grid (`snapped`). [m]",
+    )
+    service_area_margin_m: float = Field(
+        20_000.0,
+        description="Points farther than this outside every district are refused as outside the"
+        " service area; an `outside` point within it goes to the nearest district's queue. [m]",
+    )
+    assign_refresh_ms: int = Field(
+        1000,
+        description="How often a worker's cached assignment snapshot checks for changed"
+        " boundaries, stations, compounds or party branches. [ms]",
+    )
+    assign_stale_wait_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="How long a `locate` waits for a new snapshot to load before it answers from"
+        " the previous one (incident writes always wait: they must not stamp replaced"
+        " boundaries). [ms]",
+    )
+    station_radius_m: float = Field(
+        2000.0, description="Service radius of an enforcement station unless it has its own. [m]"
+    )
+    canteen_radius_m: float = Field(
+        1000.0, description="Service radius of an elderly canteen unless it has its own. [m]"
+    )
+    household_band_min: int = Field(
+        300,
+        description="Fewest households a comprehensive grid should hold; maps and edit previews"
+        " flag grids below. [households]",
+    )
+    household_band_max: int = Field(
+        500,
+        description="Most households a comprehensive grid should hold; maps and edit previews flag"
+        " grids above. [households]",
+    )
+    sliver_tolerance_m2: float = Field(
+        1.0,
+        description="Gaps, overlaps and overhangs up to this area are warnings, not errors"
+        " (imports and edits). [m²]",
+    )
+    edit_max_vertices: int = Field(
+        5000,
+        description="Most vertices a line or outline drawn for a grid edit may have. [vertices]",
+    )
+    edit_min_grid_area_m2: float = Field(
+        100.0,
+        description="Smallest grid an edit may leave; anything smaller is a sliver, not a"
+        " grid. [m²]",
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="Local time of the hotline: report days and due dates count in it, and times"
+        " given without an offset are read in it. [IANA time zone]",
+    )
+    classes: ClassThresholds = Field(
+        default_factory=ClassThresholds,
+        description="Community class thresholds, each its own `WANGGE_CLASS_*` variable. [group]",
+    )
+    loop: WorkflowRules = Field(
+        default_factory=WorkflowRules,
+        description="Clocks and limits of the 12345 loop, each its own `WANGGE_LOOP_*`"
+        " variable. [group]",
+    )
 
-    # Map pages: an XYZ basemap URL with {z}/{x}/{y}; empty = none, pages then work offline.
-    basemap_url: str = ""
-    basemap_attribution: str = ""
-    basemap_max_zoom: int = 18
-    # Amap / Tencent tiles are in GCJ-02: shift the overlays onto them.
-    basemap_gcj02: bool = False
+    basemap_url: str = Field(
+        "",
+        description="XYZ tile URL with {z}/{x}/{y} under the map pages; empty: no basemap, and"
+        " the pages work offline. [URL template]",
+    )
+    basemap_attribution: str = Field("", description="Attribution shown with the basemap. [text]")
+    basemap_max_zoom: int = Field(
+        18, description="Highest zoom level the basemap serves. [zoom level]"
+    )
+    basemap_gcj02: bool = Field(
+        False,
+        description="The basemap is in GCJ-02 (Amap, Tencent tiles): overlays and tiles are shifted"
+        " onto it. [true/false]",
+    )
 
     # HTTP limits.
-    max_body_bytes: int = 1_000_000
-    max_page_size: int = 1000
-    # Bulk incident intake (CSV/NDJSON) may be far larger than an ordinary body.
-    max_bulk_bytes: int = 256_000_000
-    anonymous_read: bool = True
-    # How long the sign-in page's session cookie lasts (seconds): a working day.
-    session_max_age_s: int = Field(default=12 * 3600, ge=60)
-    # Vertices one geometry in a request may have (edits, imports over HTTP, siting areas).
-    max_vertices: int = 50_000
-    # Requests per second per token (or per client address without one), token bucket;
-    # generous by default, lower it on exposed sites; 0 turns the limit off.
-    rate_limit_per_s: float = 5000.0
-    rate_limit_burst: int = 10_000
-    # Origins allowed to call the API from a browser (CORS); empty = same origin only.
-    # Comma-separated in the environment: WANGGE_CORS_ORIGINS=https://a.gov.cn,https://b.gov.cn
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # Pages load only same-origin assets (Leaflet, Swagger UI from /vendor); maps use inline
-    # scripts and data:/blob: images. Add a basemap host to img-src if one is used.
-    content_security_policy: str = (
+    max_body_bytes: int = Field(
+        1_000_000,
+        description="Largest request body; a larger one is refused (413) before it is read,"
+        " chunked bodies included. [bytes]",
+    )
+    max_page_size: int = Field(
+        1000, description="Most items one page of a list may hold (`limit`). [items]"
+    )
+    max_bulk_bytes: int = Field(
+        256_000_000,
+        description="Largest body of a bulk incident intake (CSV/NDJSON), which may be far larger"
+        " than an ordinary body. [bytes]",
+    )
+    anonymous_read: bool = Field(
+        True,
+        description="Reads need no token (boundaries, locate, maps, tiles, features); false: every"
+        " read needs a token or a sign-in session. [true/false]",
+    )
+    session_max_age_s: int = Field(
+        default=12 * 3600,
+        ge=60,
+        description="How long the map pages' sign-in session cookie lasts: a working day. [s]",
+    )
+    max_vertices: int = Field(
+        50_000,
+        description="Most vertices one geometry in a request may have (edits, imports over HTTP,"
+        " siting areas). [vertices]",
+    )
+    rate_limit_per_s: float = Field(
+        5000.0,
+        description="Requests per second per token (or per client address without one), token"
+        " bucket; generous by default, lower it on exposed sites; 0 turns the limit off."
+        " [requests/s]",
+    )
+    rate_limit_burst: int = Field(
+        10_000,
+        description="Requests a token bucket holds when full: the burst allowed above the"
+        " rate. [requests]",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (CORS), comma-separated:"
+        " `https://a.gov.cn,https://b.gov.cn`; empty: same origin only. [origins]",
+    )
+    content_security_policy: str = Field(
         "default-src 'self'; script-src 'self' 'unsafe-inline'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
         "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; "
-        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+        description="Content-Security-Policy of every response: pages load only same-origin"
+        " assets (Leaflet, Swagger UI from /vendor), maps use inline scripts and data:/blob:"
+        " images; add a basemap host to img-src if one is used. [header value]",
     )
 
     @field_validator("cors_origins", mode="before")

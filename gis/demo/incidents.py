@@ -1,9 +1,9 @@
 """The incident category table and one day of 12345 hotline reports (市民热线一日).
 
-:func:`hotline_day` generates a day shaped like Xining's (design.md): 843 calls and
-56 messages (46 WeChat, 7 mayor's mailbox, 2 provincial site, 1 People's Daily),
-425 calls handled directly, 246 callbacks, and property services 63, consumer
-rights 43 and noise 41 as the top topics. Each report sits near a building where
+:func:`hotline_day` generates a day shaped like Xining's (docs/rules.md, "Xining reference
+figures"): 843 calls and 56 messages (46 WeChat, 7 mayor's mailbox, 2 provincial site,
+1 People's Daily), 425 calls handled directly, 246 callbacks, and property services 63,
+consumer rights 43 and noise 41 as the top topics. Each report sits near a building where
 people live, drawn by residents; records are shaped for ``gis.incidents.ingest``.
 """
 

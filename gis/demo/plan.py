@@ -1,10 +1,10 @@
 """What the demo city holds, district by district: streets, community profiles, grid counts.
 
-Figures follow design.md (Xining): 178 communities whose attributes make the
-classification rules yield A 70 / B 66 / C 22 / D 20; 2,673 comprehensive and
-503 dedicated grids; Chengzhong (城中区) with 8 streets/towns, 29 communities and
-about 98,194 households. A *profile* is the kind of place a community is generated
-as (its housing mix, age, management); the class it gets is decided only by
+Figures follow Xining's (docs/rules.md, "Xining reference figures"): 178 communities
+whose attributes make the classification rules yield A 70 / B 66 / C 22 / D 20; 2,673
+comprehensive and 503 dedicated grids; Chengzhong (城中区) with 8 streets/towns, 29
+communities and about 98,194 households. A *profile* is the kind of place a community is
+generated as (its housing mix, age, management); the class it gets is decided only by
 :func:`gis.classify.classify` over the generated attributes.
 """
 

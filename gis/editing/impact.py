@@ -223,7 +223,8 @@ def impact(session: Session, outcome: Outcome, settings: Settings) -> dict[str, 
             ],
             "ids": [m["id"] for m in moved_incidents[:LISTED]],
         },
-        # Station assignment depends only on the point and its district (design.md);
+        # Station assignment depends only on the point and its district (docs/rules.md,
+        # "Station assignment");
         # grid edits stay inside one street, so no incident changes station.
         "stations": {"count": 0, "changes": []},
     }

@@ -35,7 +35,8 @@ class Outcome:
 
 
 def assign_points(points: Points, outlines: dict[str, BaseGeometry]) -> np.ndarray:
-    """Grid code of each point; on a shared edge the smallest code wins (design.md)."""
+    """Grid code of each point; on a shared edge the smallest code wins (docs/rules.md,
+    "Grid assignment")."""
     codes = np.array(sorted(outlines), dtype=object)
     result = np.full(len(points.ids), None, dtype=object)
     if len(codes) == 0 or len(points.ids) == 0:

@@ -1,7 +1,8 @@
 """Checks on the result of an edit: tiling inside each community, nesting, slivers.
 
 Gaps and overlaps under ``sliver_tolerance_m2`` are tolerated and reported
-(design.md "Tiling"); anything larger that the edit introduces is an error.
+(docs/rules.md, "Tiling and grid edits"); anything larger that the edit
+introduces is an error.
 A pre-existing flaw in imported data does not block an edit that does not
 make it worse.
 """

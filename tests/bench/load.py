@@ -249,6 +249,8 @@ def report(tally: Tally, elapsed: float, acked: int, kept: int) -> dict[str, Any
     return {
         "requests": len(arr),
         "seconds": elapsed,
+        "p50_ms": float(np.percentile(arr, 50)),
+        "p99_ms": float(np.percentile(arr, 99)),
         "errors": len(tally.errors),
         "acknowledged": acked,
         "stored": kept,

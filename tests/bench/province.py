@@ -1,6 +1,7 @@
 """A synthetic province (省级规模) for the scale benchmarks: the demo city and copies of it.
 
-design.md sets a bar at province scale (100,000 grids, 10,000,000 incidents). No open data
+A bar is set at province scale (100,000 grids, 10,000,000 incidents; docs/benchmarks.md,
+"Province scale"). No open data
 holds a province cut into grids, so the demo city is repeated: each copy is translated by
 whole city extents (never overlapping) and re-coded with its own prefecture code (``6301…``
 becomes ``6302…``, ``6303…``, …), so every level keeps its real shapes, nesting and code rules.

@@ -23,8 +23,10 @@ from gis.boundaries.store import features, units
 from gis.boundaries.validate import Units, validate_layer
 from gis.db import session_scope
 from gis.models import Grid
+from tests.bench.results import pytest_command, record
 
 ROUNDS = 5
+COMMAND = pytest_command(__file__)
 
 
 def _median_ms(fn: object, rounds: int = ROUNDS) -> float:
@@ -84,6 +86,16 @@ def test_grids_geojson_vs_python_built(demo_engine: Engine) -> None:
         f"(ratio {peer / ours:.2f}×; ours also computes geodesic area_km2)"
     )
     assert ours > 0 and peer > 0
+    record(
+        "grids_geojson",
+        ours,
+        "ms",
+        "the same FeatureCollection built in Python from the rows (Shapely + orjson)",
+        peer,
+        peer / ours,
+        title="`GET /api/v1/grids` body, every current grid as GeoJSON built by PostGIS (median)",
+        command=COMMAND,
+    )
 
 
 def test_validate_demo_grids_vs_pairwise_loop(demo_engine: Engine) -> None:
@@ -111,4 +123,14 @@ def test_validate_demo_grids_vs_pairwise_loop(demo_engine: Engine) -> None:
     print(
         f"\nvalidate 3,176 grids (all checks) {mine:.0f} ms; pairwise overlap loop alone "
         f"{peer:.0f} ms (ratio {peer / mine:.2f}×)"
+    )
+    record(
+        "validate_grids",
+        mine,
+        "ms",
+        "a pairwise overlap loop over STRtree candidates (overlaps only)",
+        peer,
+        peer / mine,
+        title=f"validating all {len(codes):,} demo grids against their communities, every check",
+        command=COMMAND,
     )

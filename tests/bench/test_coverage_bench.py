@@ -22,12 +22,14 @@ from gis.coverage import snapshot
 from gis.coverage.siting import SitingRequest, site
 from gis.coverage.stats import coverage_stats
 from gis.db import make_engine
+from tests.bench.results import pytest_command, record
 from tests.conftest import LiveServer
 
 ROUNDS = 15
 STATS_BAR_MS = 200.0
 SHARE_BAR = 0.95
 GREEDY_BAR_S = 2.0
+COMMAND = pytest_command(__file__)
 
 PEER_SQL = text(
     """
@@ -91,6 +93,22 @@ def test_whole_city_coverage_statistics(demo_copy: Callable[[], str]) -> None:
     # The two computations agree (stored circles, the same buildings).
     assert abs(ours["residents"]["covered"] - int(peer[0])) <= 1e-3 * int(peer[0])
     assert abs(ours["area"]["share"] - float(peer[2])) < 0.005
+    record(
+        "coverage_stats",
+        http_ms,
+        "ms",
+        "one PostGIS statement (residents + area only)",
+        peer_ms,
+        peer_ms / http_ms,
+        title="whole-city coverage statistics over HTTP, with uncovered GeoJSON (median)",
+        command=COMMAND,
+        bar=f"< {STATS_BAR_MS:.0f} ms",
+        met=http_ms <= STATS_BAR_MS,
+        cold_ms=cold_ms,
+        warm_in_process_ms=warm_ms,
+        without_uncovered_ms=lean_ms,
+        facilities=ours["facilities"],
+    )
 
 
 def test_greedy_siting_against_the_exact_optimum(demo_copy: Callable[[], str]) -> None:
@@ -128,3 +146,21 @@ def test_greedy_siting_against_the_exact_optimum(demo_copy: Callable[[], str]) -
     assert result["candidates"]["count"] >= 3000
     assert e["optimal"] is True
     assert share >= SHARE_BAR
+    greedy_ms = g["seconds"] * 1000
+    record(
+        "siting_greedy",
+        greedy_ms,
+        "ms",
+        "the exact optimum, PuLP + CBC",
+        e["seconds"] * 1000,
+        e["seconds"] * 1000 / greedy_ms,
+        title="siting 12 stations in Chengzhong"
+        f" ({result['candidates']['count']:,} candidates): greedy + interchange",
+        command=COMMAND,
+        bar=f"≥ {SHARE_BAR * 100:.0f} % of the optimum in ≤ {GREEDY_BAR_S:.0f} s",
+        met=share >= SHARE_BAR and g["seconds"] <= GREEDY_BAR_S,
+        share_of_optimum=share,
+        construction_share=construction_share,
+        whole_request_ms=end_to_end_ms,
+        candidates=result["candidates"]["count"],
+    )

@@ -29,6 +29,7 @@ from gis.editing.balance import best_split
 from gis.editing.state import latest_version, load_community
 from gis.incidents import reassign_open
 from gis.settings import Settings
+from tests.bench.results import pytest_command, record
 from tests.incident_rows import insert_incidents
 
 INCIDENTS = 10_000
@@ -142,6 +143,25 @@ class SplitFigures:
             " on this run"
         )
 
+    def record(self, name: str, title: str, command: str) -> None:
+        """Keep these figures as the latest of benchmark ``name`` (:mod:`tests.bench.results`)."""
+        record(
+            name,
+            self.split_ms,
+            "ms",
+            "the bare writes: UPDATE of the 10,000 assignment rows + one move row",
+            self.floor_ms,
+            self.floor_ms / self.split_ms,
+            title=f"{title} (median of {ROUNDS})",
+            command=command,
+            bar=f"≤ {BAR_MS:.0f} ms",
+            met=self.split_ms <= BAR_MS,
+            undo_ms=self.undo_ms,
+            moving_none_ms=self.peer_ms,
+            incidents=self.moved,
+            grid=self.grid,
+        )
+
     @property
     def within_floor(self) -> bool:
         """The commit stays within a small multiple of the database's own floor for the same
@@ -197,3 +217,8 @@ def test_split_moving_10000_open_incidents(
     print(figures.report("demo city"))
     assert figures.moved >= INCIDENTS
     assert figures.within_floor
+    figures.record(
+        "edit_split",
+        "split moving 10,000 open incidents, committed, demo city",
+        pytest_command(__file__),
+    )

@@ -36,6 +36,7 @@ from sqlalchemy import Engine
 from gis.assign import Assigner
 from gis.db import libpq_url, make_engine
 from gis.settings import Settings
+from tests.bench.results import pytest_command, record
 from tests.conftest import _ephemeral_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,7 @@ POINTS = 4000
 CONNECTIONS = 8
 WRK_SECONDS = 8
 BULK = 1_000_000
+COMMAND = pytest_command(__file__)
 # wrk request generator: cycles through the paths in the file named by WANGGE_PATHS.
 WRK_SCRIPT = """
 local paths = {}
@@ -198,6 +200,36 @@ def test_locate_over_http(served: int, city_engine: Engine, tmp_path: Path) -> N
     met = p50 <= 2.0 and rps >= 1500
     print(f"  bar p50 <= 2 ms and >= 1,500 req/s: {'met' if met else 'NOT met'} on this run")
     assert errors == 0, f"{errors} locate requests failed under load"
+    record(
+        "locate_http_p50",
+        p50,
+        "ms",
+        "the same stack answering with one PostGIS `ST_Intersects` query",
+        peer_p50,
+        peer_p50 / p50,
+        title="`GET /api/v1/locate` over HTTP, p50 of 1,500 sequential requests, demo city",
+        command=COMMAND,
+        bar="p50 ≤ 2 ms",
+        met=p50 <= 2.0,
+        bare_stack_ms=floor_p50,
+        workers=workers,
+    )
+    record(
+        "locate_http_throughput",
+        rps,
+        "req/s",
+        "the `ST_Intersects` endpoint",
+        peer_rps,
+        rps / peer_rps,
+        title=f"`GET /api/v1/locate` throughput, `wrk` {CONNECTIONS} connections,"
+        f" {workers} workers, demo city",
+        command=COMMAND,
+        bar="≥ 1,500 req/s",
+        met=rps >= 1500,
+        bare_stack_rps=floor_rps,
+        workers=workers,
+        failed=errors,
+    )
 
 
 def copy_points(url: str, xs: np.ndarray, ys: np.ndarray) -> float:
@@ -252,3 +284,18 @@ def test_locate_many_throughput(city_url: str, city_engine: Engine) -> None:
           f" -> locate_many {sjoin_s / ours:.1f}x")  # fmt: skip
     print(f"  PostGIS ST_Intersects join (grid only): {postgis_s:.2f} s = {BULK / postgis_s:,.0f}/s"
           f" -> locate_many {postgis_s / ours:.1f}x")  # fmt: skip
+    record(
+        "locate_many",
+        BULK / ours,
+        "points/s",
+        "GeoPandas `sjoin` in memory (grid only)",
+        BULK / sjoin_s,
+        sjoin_s / ours,
+        title="`locate_many` on 1,000,000 points, every rule",
+        command=COMMAND,
+        seconds=ours,
+        postgis_join_s=postgis_s,
+        ratio_postgis_join=postgis_s / ours,
+        cell_table_s=table_s,
+        points=BULK,
+    )

@@ -38,6 +38,7 @@ from gis.assign import Assigner
 from gis.db import make_engine
 from gis.settings import Settings
 from tests.bench.province import grow_province
+from tests.bench.results import pytest_command, record
 from tests.bench.test_edit_bench import INCIDENTS as SPLIT_INCIDENTS
 from tests.bench.test_edit_bench import measure_split
 from tests.bench.test_locate_bench import (
@@ -54,6 +55,9 @@ from tests.conftest import role_tokens
 COPIES = int(os.environ.get("WANGGE_BENCH_PROVINCE_COPIES", "32"))
 INCIDENTS = int(os.environ.get("WANGGE_BENCH_PROVINCE_INCIDENTS", "10000000"))
 BAR_RATIO = 1.5
+# Figures are recorded only for the full province; a scaled-down run only prints them.
+FULL_SCALE = COPIES == 32 and INCIDENTS == 10_000_000
+COMMAND = pytest_command(__file__)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +124,25 @@ def test_locate_at_province_scale(
     )
     assert province["grids"] >= COPIES * city["grids"]
     assert city["failed"] == province["failed"] == 0
+    if FULL_SCALE:
+        record(
+            "province_locate_p50",
+            province["p50"],
+            "ms",
+            "the demo city, served the same way in the same run",
+            city["p50"],
+            city["p50"] / province["p50"],
+            title=f"`locate` p50 at province scale ({province['grids']:,.0f} grids,"
+            f" {province['incidents']:,.0f} incidents)",
+            command=COMMAND,
+            bar=f"within {BAR_RATIO}× the demo city's",
+            met=ratio <= BAR_RATIO,
+            province_rps=province["rps"],
+            city_rps=city["rps"],
+            grids=province["grids"],
+            incidents=province["incidents"],
+            snapshot_load_s=province["load_s"],
+        )
 
 
 def test_split_at_province_scale(province_url: str) -> None:
@@ -127,6 +150,12 @@ def test_split_at_province_scale(province_url: str) -> None:
     print(figures.report("province"))
     assert figures.moved >= SPLIT_INCIDENTS
     assert figures.within_floor
+    if FULL_SCALE:
+        figures.record(
+            "province_split",
+            "split moving 10,000 open incidents at province scale",
+            COMMAND,
+        )
 
 
 # A station "changed" without changing anything: the epoch moves, every worker reloads the
@@ -186,11 +215,12 @@ def test_locate_while_a_new_snapshot_loads(province_url: str) -> None:
             province_url, urls, window, WANGGE_ASSIGN_STALE_WAIT_MS="600000"
         ),
     }
+    after_station_s = _timed_reload(province_url, TOUCH_STATION)
+    after_grid_s = _timed_reload(province_url, TOUCH_GRID)
     print(
         f"\nlocate during the {window:.0f} s after a boundary change at province scale"
         f" (snapshot load {load_s:.1f} s in this process; after a station change"
-        f" {_timed_reload(province_url, TOUCH_STATION):.1f} s, after a grid change"
-        f" {_timed_reload(province_url, TOUCH_GRID):.1f} s):"
+        f" {after_station_s:.1f} s, after a grid change {after_grid_s:.1f} s):"
     )
     for label, lat in figures.items():
         ordered = sorted(lat)
@@ -203,6 +233,27 @@ def test_locate_while_a_new_snapshot_loads(province_url: str) -> None:
     print(f"  longest pause: {max(peer) / max(served):.1f}x shorter as served")
     if load_s > Settings().assign_stale_wait_ms / 1000:  # else both servers wait the load out
         assert max(served) < max(peer)
+    if FULL_SCALE:
+        ordered = sorted(served)
+        record(
+            "province_locate_during_reload",
+            max(served),
+            "ms",
+            "the same server waiting for every load",
+            max(peer),
+            max(peer) / max(served),
+            title=f"longest `locate` answer in the {window:.0f} s after a grid change,"
+            " province scale",
+            command=COMMAND,
+            p50_ms=ordered[len(ordered) // 2],
+            p99_ms=ordered[int(len(ordered) * 0.99)],
+            answered=len(served),
+            peer_answered=len(peer),
+            window_s=window,
+            snapshot_load_s=load_s,
+            reload_after_station_change_s=after_station_s,
+            reload_after_grid_change_s=after_grid_s,
+        )
 
 
 def _post_ms(port: int, token: str, lon: float, lat: float, key: str) -> float:
@@ -249,3 +300,17 @@ def test_an_incident_posted_right_after_a_change(province_url: str) -> None:
         f" steady {statistics.median(steady[5:]):.1f} ms; a whole snapshot load {load_s:.1f} s"
     )
     assert max(after) < load_s * 1000
+    if FULL_SCALE:
+        record(
+            "province_post_after_change",
+            statistics.median(after),
+            "ms",
+            "a whole snapshot load",
+            load_s * 1000,
+            load_s * 1000 / statistics.median(after),
+            title="`POST /api/v1/incidents` right after a station change, province scale"
+            f" (median of {len(after)})",
+            command=COMMAND,
+            longest_ms=max(after),
+            steady_ms=statistics.median(steady[5:]),
+        )

@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import text
 
 from gis.db import libpq_url, make_engine
+from tests.bench.results import pytest_command, record
 from tests.conftest import _ephemeral_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,8 @@ TILES_PER_ZOOM = 150
 CONNECTIONS = 4
 ROUNDS = 2
 PROPERTIES = "code,name,community_code,kind,households,residents"
+COMMAND = pytest_command(__file__)
+PEER = "TiPg 1.6.1 on the same table"
 
 
 @pytest.fixture(scope="module")
@@ -179,4 +182,31 @@ def test_grid_tiles_against_tipg(city_url: str, servers: dict[str, int]) -> None
     print(
         f"  wangge vs TiPg: p50 {peer[0] / ours[0]:.2f}x faster,"
         f" throughput {ours[1] / peer[1]:.2f}x"
+    )
+    what = f"{len(tiles)} tiles, zooms {ZOOMS[0]}-{ZOOMS[-1]}"
+    record(
+        "tiles_p50",
+        ours[0],
+        "ms",
+        PEER,
+        peer[0],
+        peer[0] / ours[0],
+        title=f"grid vector tile, p50 of sequential requests ({what})",
+        command=COMMAND,
+        bar="p50 ≤ 15 ms",
+        met=ours[0] <= 15.0,
+        kib_per_tile=ours[2] / len(tiles) / 1024,
+        peer_kib_per_tile=peer[2] / len(tiles) / 1024,
+    )
+    record(
+        "tiles_throughput",
+        ours[1],
+        "tiles/s",
+        PEER,
+        peer[1],
+        ours[1] / peer[1],
+        title=f"grid vector tiles over {CONNECTIONS} keep-alive connections ({what})",
+        command=COMMAND,
+        bar="≥ 2× TiPg",
+        met=ours[1] >= 2 * peer[1],
     )

@@ -1,4 +1,5 @@
-"""The daily report reproduces the hotline's day (design.md) on the demo city."""
+"""The daily report reproduces the hotline's day (docs/rules.md, "Xining reference figures")
+on the demo city."""
 
 from __future__ import annotations
 
