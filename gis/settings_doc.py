@@ -31,7 +31,8 @@ INTRO = """\
 # Settings
 
 Every setting is an environment variable with the prefix `WANGGE_` (the community class
-thresholds: `WANGGE_CLASS_`, the 12345 loop: `WANGGE_LOOP_`), read once per process by `gis.settings.get_settings()`.
+thresholds: `WANGGE_CLASS_`, the 12345 loop: `WANGGE_LOOP_`), read once per process by
+`gis.settings.get_settings()`.
 Booleans take `true`/`false`; `WANGGE_CORS_ORIGINS` is comma-separated.
 
 This page is generated from the descriptions in `gis/settings.py`
