@@ -18,8 +18,9 @@ from gis.settings_doc import DOC_PATH, markdown, rows, split_unit
 def _leaf_fields(model: type[BaseSettings]) -> list[str]:
     names = []
     for name, field in model.model_fields.items():
-        if field.annotation is ClassThresholds:
-            names += _leaf_fields(ClassThresholds)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            names += _leaf_fields(annotation)
         else:
             names.append(name)
     return names
