@@ -109,11 +109,16 @@ def count_by_status(session: Session, f: IncidentFilter) -> dict[str, int]:
     conds = _conditions(IncidentFilter(**{**f.__dict__, "status": None, "overdue": None}), now)
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in session.execute(
-        select(Incident.status, func.count()).where(*conds).group_by(Incident.status)
+        select(Incident.status, func.count())
+        .select_from(Incident)
+        .where(*conds)
+        .group_by(Incident.status)
     ):
         counts[status] = int(n)
     overdue = session.execute(
-        select(func.count()).where(*conds, Incident.status != "closed", overdue_clause(now))
+        select(func.count())
+        .select_from(Incident)
+        .where(*conds, Incident.status != "closed", overdue_clause(now))
     ).scalar_one()
     return {**counts, "overdue": int(overdue)}
 
