@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -132,235 +133,391 @@ def validate_layer(
     tolerance = (
         get_settings().sliver_tolerance_m2 if sliver_tolerance_m2 is None else sliver_tolerance_m2
     )
-    code_arr = np.array(["" if c is None else str(c) for c in codes], dtype=object)
-    geom_arr = np.asarray(geoms, dtype=object)
-    n = len(code_arr)
-    row_no = np.asarray(rows if rows is not None else np.arange(1, n + 1))
-    report = ValidationReport(level=level, count=n)
-    noun = level
-    points = level in POINT_LEVELS
-    wanted = (shapely.GeometryType.POINT,) if points else POLYGONAL
+    layer = _Layer.of(level, codes, geoms, rows, parent_of, tolerance)
+    report = ValidationReport(level=level, count=len(layer.codes))
+    # Geometry, then codes, then parents, then siblings: the order the report lists them in.
+    report.extend(_bad_geometries(layer))
+    report.extend(_invalid_geometries(layer))
+    report.extend(_malformed_codes(layer))
+    report.extend(_duplicate_codes(layer))
+    if parent_codes is not None and level in PARENT_LEVEL:
+        report.extend(_parent_mismatches(layer, parent_codes))
+    parent_index: dict[str, int] = {}
+    if parents is not None and level in PARENT_NOUN:
+        parent_index = {str(c): j for j, c in enumerate(parents.codes)}
+        report.extend(_missing_parents(layer, parent_index))
+        report.extend(_outside_parents(layer, parents, parent_index))
+    siblings = _Siblings.of(layer, others if others is not None else Units.empty())
+    report.extend(_overlaps(layer, siblings))
+    report.extend(_unmatched_edges(layer, siblings))
+    if parent_index and len(siblings.mine) and level in PARENT_LEVEL:
+        report.extend(
+            _gaps(
+                level,
+                layer.derived[siblings.mine],
+                siblings.geoms,
+                siblings.codes,
+                parents,
+                parent_index,
+                tolerance,
+            )
+        )
+    return report
 
-    lon, lat = locations(geom_arr)
 
-    def at(i: Any) -> dict[str, Any]:
-        return {"lon": _maybe(lon[i]), "lat": _maybe(lat[i]), "rows": (int(row_no[i]),)}
+@dataclass(frozen=True)
+class _Layer:
+    """The units being checked, with what every check needs worked out once."""
 
-    # Geometry: present, polygonal, valid (the location of the fault from GEOS).
-    missing = shapely.is_missing(geom_arr) | shapely.is_empty(geom_arr)
-    polygonal = np.isin(shapely.get_type_id(geom_arr), wanted) & ~missing
-    for i in _where(~polygonal):
+    level: str
+    tolerance: float
+    codes: Objects
+    geoms: Objects  # as given
+    rows: NDArray[np.int_]  # 1-based feature numbers
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    points: bool  # a point level (buildings, facilities)
+    missing: NDArray[np.bool_]
+    polygonal: NDArray[np.bool_]  # present and of the level's geometry type
+    flat: Objects  # the polygonal geometries in 2-D, as given (None for the others)
+    valid: NDArray[np.bool_]
+    fixed: Objects  # flat, invalid ones made valid
+    usable: NDArray[np.bool_]  # polygonal and not empty once made valid
+    well_formed: NDArray[np.bool_]  # the code has the level's format
+    derived: Objects  # the parent code each unit belongs to ("" when none)
+
+    @classmethod
+    def of(
+        cls,
+        level: str,
+        codes: Sequence[str] | Objects,
+        geoms: Sequence[Any] | Objects,
+        rows: Sequence[int] | None,
+        parent_of: Sequence[str] | Objects | None,
+        tolerance: float,
+    ) -> _Layer:
+        code_arr = np.array(["" if c is None else str(c) for c in codes], dtype=object)
+        geom_arr = np.asarray(geoms, dtype=object)
+        n = len(code_arr)
+        points = level in POINT_LEVELS
+        wanted = (shapely.GeometryType.POINT,) if points else POLYGONAL
+        missing = shapely.is_missing(geom_arr) | shapely.is_empty(geom_arr)
+        polygonal = np.isin(shapely.get_type_id(geom_arr), wanted) & ~missing
+        flat = np.full(n, None, dtype=object)
+        flat[polygonal] = shapely.force_2d(geom_arr[polygonal])
+        valid = np.zeros(n, dtype=bool)
+        valid[polygonal] = shapely.is_valid(flat[polygonal])
+        fixed = flat.copy()
+        for i in _where(polygonal & ~valid):
+            fixed[i] = shapely.make_valid(flat[i], method="structure")
+        usable = polygonal.copy()
+        usable[polygonal] = ~shapely.is_empty(fixed[polygonal])
+        pattern = re.compile(
+            rf"[0-9]{{{CODE_LENGTH[level]}}}" if level in CODE_LENGTH else r"\S{1,24}"
+        )
+        if parent_of is not None:
+            derived = np.array(["" if p is None else str(p) for p in parent_of], dtype=object)
+        else:
+            derived = np.array(
+                [parent_code(c, level) if level in PARENT_LEVEL else "" for c in code_arr],
+                dtype=object,
+            )
+        lon, lat = locations(geom_arr)
+        return cls(
+            level=level,
+            tolerance=tolerance,
+            codes=code_arr,
+            geoms=geom_arr,
+            rows=np.asarray(rows if rows is not None else np.arange(1, n + 1)),
+            lon=lon,
+            lat=lat,
+            points=points,
+            missing=missing,
+            polygonal=polygonal,
+            flat=flat,
+            valid=valid,
+            fixed=fixed,
+            usable=usable,
+            well_formed=np.array([bool(pattern.fullmatch(c)) for c in code_arr], dtype=bool),
+            derived=derived,
+        )
+
+    def at(self, i: Any) -> dict[str, Any]:
+        """Where unit ``i`` is: its location and its feature number."""
+        return {
+            "lon": _maybe(self.lon[i]),
+            "lat": _maybe(self.lat[i]),
+            "rows": (int(self.rows[i]),),
+        }
+
+
+def _bad_geometries(layer: _Layer) -> list[Defect]:
+    """Units without a geometry, or with one of the wrong type."""
+    defects = []
+    for i in _where(~layer.polygonal):
         what = (
             "no geometry"
-            if missing[i]
-            else f"a {shapely.GeometryType(shapely.get_type_id(geom_arr[i])).name} geometry"
+            if layer.missing[i]
+            else f"a {shapely.GeometryType(shapely.get_type_id(layer.geoms[i])).name} geometry"
         )
-        report.defects.append(
+        defects.append(
             Defect(
                 "bad_geometry",
                 "error",
-                (code_arr[i],),
-                f"{noun} {code_arr[i]} has {what}; a {'point' if points else 'polygon'} is "
-                "required",
-                **at(i),
+                (layer.codes[i],),
+                f"{layer.level} {layer.codes[i]} has {what}; a "
+                f"{'point' if layer.points else 'polygon'} is required",
+                **layer.at(i),
             )
         )
-    fixed = np.full(n, None, dtype=object)
-    fixed[polygonal] = shapely.force_2d(geom_arr[polygonal])
-    valid = np.zeros(n, dtype=bool)
-    valid[polygonal] = shapely.is_valid(fixed[polygonal])
-    for i in _where(polygonal & ~valid):
-        reason = str(shapely.is_valid_reason(fixed[i]))
+    return defects
+
+
+def _invalid_geometries(layer: _Layer) -> list[Defect]:
+    """Invalid geometries, located where GEOS finds the fault."""
+    defects = []
+    for i in _where(layer.polygonal & ~layer.valid):
+        reason = str(shapely.is_valid_reason(layer.flat[i]))
         match = _REASON.match(reason)
-        x, y = (float(match["x"]), float(match["y"])) if match else (lon[i], lat[i])
+        x, y = (float(match["x"]), float(match["y"])) if match else (layer.lon[i], layer.lat[i])
         what = match["what"] if match else reason
-        report.defects.append(
+        defects.append(
             Defect(
                 "invalid_geometry",
                 "error",
-                (code_arr[i],),
-                f"{noun} {code_arr[i]} has an invalid geometry: {what} at {x:.7f}, {y:.7f}",
+                (layer.codes[i],),
+                f"{layer.level} {layer.codes[i]} has an invalid geometry: {what} at "
+                f"{x:.7f}, {y:.7f}",
                 lon=_maybe(x),
                 lat=_maybe(y),
-                rows=(int(row_no[i]),),
+                rows=(int(layer.rows[i]),),
             )
         )
-        fixed[i] = shapely.make_valid(fixed[i], method="structure")
-    usable = polygonal.copy()
-    usable[polygonal] = ~shapely.is_empty(fixed[polygonal])
+    return defects
 
-    # Codes: format per level, duplicates, the stated parent agreeing with the prefix.
-    pattern = re.compile(rf"[0-9]{{{CODE_LENGTH[level]}}}" if level in CODE_LENGTH else r"\S{1,24}")
-    well_formed = np.array([bool(pattern.fullmatch(c)) for c in code_arr], dtype=bool)
-    for i in _where(~well_formed):
-        report.defects.append(
-            Defect(
-                "malformed_code",
-                "error",
-                (code_arr[i],),
-                f"{noun} code {code_arr[i]!r} is malformed: a {level} code has "
-                + (
-                    f"{CODE_LENGTH[level]} digits" if level in CODE_LENGTH else "1 to 24 characters"
-                ),
-                **at(i),
-            )
+
+def _malformed_codes(layer: _Layer) -> list[Defect]:
+    """Codes not in the level's format (digits of its length, else 1 to 24 characters)."""
+    level = layer.level
+    form = f"{CODE_LENGTH[level]} digits" if level in CODE_LENGTH else "1 to 24 characters"
+    return [
+        Defect(
+            "malformed_code",
+            "error",
+            (layer.codes[i],),
+            f"{level} code {layer.codes[i]!r} is malformed: a {level} code has {form}",
+            **layer.at(i),
         )
-    uniq, inverse, counts = np.unique(code_arr, return_inverse=True, return_counts=True)
+        for i in _where(~layer.well_formed)
+    ]
+
+
+def _duplicate_codes(layer: _Layer) -> list[Defect]:
+    """Codes given to more than one unit, once per code with every feature that has it."""
+    uniq, inverse, counts = np.unique(layer.codes, return_inverse=True, return_counts=True)
+    defects = []
     for k in _where((counts > 1) & (uniq != "")):
         idx = np.flatnonzero(inverse == k)
-        report.defects.append(
+        defects.append(
             Defect(
                 "duplicate_code",
                 "error",
                 (uniq[k],),
-                f"{noun} code {uniq[k]} appears {counts[k]} times (features "
-                f"{', '.join(str(int(row_no[i])) for i in idx)})",
-                lon=_maybe(lon[idx[0]]),
-                lat=_maybe(lat[idx[0]]),
-                rows=tuple(int(row_no[i]) for i in idx),
+                f"{layer.level} code {uniq[k]} appears {counts[k]} times (features "
+                f"{', '.join(str(int(layer.rows[i])) for i in idx)})",
+                lon=_maybe(layer.lon[idx[0]]),
+                lat=_maybe(layer.lat[idx[0]]),
+                rows=tuple(int(layer.rows[i]) for i in idx),
             )
         )
+    return defects
 
-    if parent_of is not None:
-        derived = np.array(["" if p is None else str(p) for p in parent_of], dtype=object)
-    else:
-        derived = np.array(
-            [parent_code(c, level) if level in PARENT_LEVEL else "" for c in code_arr], dtype=object
+
+def _parent_mismatches(layer: _Layer, parent_codes: Sequence[str | None] | Objects) -> list[Defect]:
+    """A parent stated in the file that is not the one the unit's code puts it in."""
+    stated = np.array(["" if p is None else str(p) for p in parent_codes], dtype=object)
+    derived = layer.derived
+    return [
+        Defect(
+            "parent_mismatch",
+            "error",
+            (layer.codes[i], stated[i]),
+            f"{layer.level} {layer.codes[i]} names parent {stated[i]} but its code puts it in "
+            f"{derived[i]}",
+            **layer.at(i),
         )
-    if parent_codes is not None and level in PARENT_LEVEL:
-        stated = np.array(["" if p is None else str(p) for p in parent_codes], dtype=object)
-        for i in _where(well_formed & (stated != "") & (stated != derived)):
-            report.defects.append(
-                Defect(
-                    "parent_mismatch",
-                    "error",
-                    (code_arr[i], stated[i]),
-                    f"{noun} {code_arr[i]} names parent {stated[i]} but its code puts it in "
-                    f"{derived[i]}",
-                    **at(i),
-                )
-            )
+        for i in _where(layer.well_formed & (stated != "") & (stated != derived))
+    ]
 
-    # Parents: present, and holding their children.
-    parent_index: dict[str, int] = {}
-    if parents is not None and level in PARENT_NOUN:
-        parent_index = {str(c): j for j, c in enumerate(parents.codes)}
-        has_parent = np.array([d in parent_index for d in derived], dtype=bool)
-        for i in _where(well_formed & ~has_parent):
-            whose = f"{noun} {code_arr[i]}: its {PARENT_NOUN[level]}"
-            report.defects.append(
-                Defect(
-                    "missing_parent",
-                    "error",
-                    (code_arr[i], derived[i]),
-                    f"{whose} {derived[i]} is neither in the file nor in the database"
-                    if derived[i]
-                    else f"{whose} is not given and no stored one holds it",
-                    **at(i),
-                )
-            )
-        inside = np.flatnonzero(usable & well_formed & has_parent)
-        if points and len(inside):
-            pgeoms = parents.geoms[[parent_index[d] for d in derived[inside]]]
-            for i in inside[~shapely.covers(pgeoms, fixed[inside])].tolist():
-                report.defects.append(
-                    Defect(
-                        "outside_parent",
-                        "error",
-                        (code_arr[i], derived[i]),
-                        f"{noun} {code_arr[i]} lies outside its {PARENT_NOUN[level]} {derived[i]}",
-                        **at(i),
-                    )
-                )
-        elif len(inside):
-            pgeoms = parents.geoms[[parent_index[d] for d in derived[inside]]]
-            shapely.prepare(parents.geoms)
-            # Only children not plainly covered need the (costly) difference.
-            overhang = np.full(len(inside), shapely.Polygon(), dtype=object)
-            loose = ~shapely.covers(pgeoms, fixed[inside])
-            overhang[loose] = shapely.difference(fixed[inside][loose], pgeoms[loose])
-            areas = area_m2(overhang)
-            ox, oy = _located(overhang, areas)
-            for k, i in enumerate(inside.tolist()):
-                severity = _sized("outside_parent", areas[k], tolerance)
-                if severity:
-                    report.defects.append(
-                        Defect(
-                            "outside_parent",
-                            severity,
-                            (code_arr[i], derived[i]),
-                            f"{noun} {code_arr[i]} reaches {_m2(areas[k])} m² outside its "
-                            f"{PARENT_NOUN[level]} {derived[i]}",
-                            lon=_maybe(ox[k]),
-                            lat=_maybe(oy[k]),
-                            area_m2=round(float(areas[k]), 3),
-                            rows=(int(row_no[i]),),
-                        )
-                    )
 
-    # Siblings: overlaps within the layer and with the current units it does not replace.
-    others = others if others is not None else Units.empty()
-    keep = ~np.isin(others.codes.astype(str), code_arr) if len(others) else np.zeros(0, bool)
-    other_codes, other_geoms = others.codes[keep], others.geoms[keep]
-    mine = np.flatnonzero(usable) if not points else np.zeros(0, dtype=int)
-    pool_geoms = np.concatenate([fixed[mine], other_geoms]).astype(object)
-    pool_codes = np.concatenate([code_arr[mine], other_codes]).astype(object)
-    pool_rows = np.concatenate([row_no[mine], np.zeros(len(other_codes), dtype=int)])
-    overlapping: set[int] = set()
-    if len(mine):
-        tree = shapely.STRtree(pool_geoms)
-        a, b = tree.query(pool_geoms[: len(mine)], predicate="intersects")
-        pair = b > a
-        a, b = a[pair], b[pair]
-        shared = shapely.intersection(pool_geoms[a], pool_geoms[b])
-        areas = area_m2(shared)
-        ox, oy = _located(shared, areas)
-        for k in range(len(a)):
-            severity = _sized("overlap", areas[k], tolerance)
-            if not severity:
-                continue
-            i, j = int(a[k]), int(b[k])
-            overlapping.update((i, j))
-            where = "" if j < len(mine) else " (already stored)"
-            report.defects.append(
+def _has_parent(layer: _Layer, parent_index: dict[str, int]) -> NDArray[np.bool_]:
+    return np.array([d in parent_index for d in layer.derived], dtype=bool)
+
+
+def _missing_parents(layer: _Layer, parent_index: dict[str, int]) -> list[Defect]:
+    """Units whose parent is neither in the file nor stored (or, for places, not given)."""
+    defects = []
+    for i in _where(layer.well_formed & ~_has_parent(layer, parent_index)):
+        whose = f"{layer.level} {layer.codes[i]}: its {PARENT_NOUN[layer.level]}"
+        parent = layer.derived[i]
+        defects.append(
+            Defect(
+                "missing_parent",
+                "error",
+                (layer.codes[i], parent),
+                f"{whose} {parent} is neither in the file nor in the database"
+                if parent
+                else f"{whose} is not given and no stored one holds it",
+                **layer.at(i),
+            )
+        )
+    return defects
+
+
+def _outside_parents(layer: _Layer, parents: Units, parent_index: dict[str, int]) -> list[Defect]:
+    """Points outside their parent; polygons reaching out of it by more than noise."""
+    inside = np.flatnonzero(layer.usable & layer.well_formed & _has_parent(layer, parent_index))
+    if not len(inside):
+        return []
+    pgeoms = parents.geoms[[parent_index[d] for d in layer.derived[inside]]]
+    if layer.points:
+        return [
+            Defect(
+                "outside_parent",
+                "error",
+                (layer.codes[i], layer.derived[i]),
+                f"{layer.level} {layer.codes[i]} lies outside its {PARENT_NOUN[layer.level]} "
+                f"{layer.derived[i]}",
+                **layer.at(i),
+            )
+            for i in inside[~shapely.covers(pgeoms, layer.fixed[inside])].tolist()
+        ]
+    return _overhangs(layer, parents, inside, pgeoms)
+
+
+def _overhangs(
+    layer: _Layer, parents: Units, inside: NDArray[np.intp], pgeoms: Objects
+) -> list[Defect]:
+    """The part of each polygon outside its parent: an error above the sliver tolerance."""
+    shapely.prepare(parents.geoms)
+    # Only children not plainly covered need the (costly) difference.
+    overhang = np.full(len(inside), shapely.Polygon(), dtype=object)
+    loose = ~shapely.covers(pgeoms, layer.fixed[inside])
+    overhang[loose] = shapely.difference(layer.fixed[inside][loose], pgeoms[loose])
+    areas = area_m2(overhang)
+    ox, oy = _located(overhang, areas)
+    defects = []
+    for k, i in enumerate(inside.tolist()):
+        severity = _sized("outside_parent", areas[k], layer.tolerance)
+        if severity:
+            defects.append(
                 Defect(
-                    "overlap",
+                    "outside_parent",
                     severity,
-                    (pool_codes[i], pool_codes[j]),
-                    f"{PLURAL[level]} {pool_codes[i]} and {pool_codes[j]}{where} overlap by "
-                    f"{_m2(areas[k])} m²",
+                    (layer.codes[i], layer.derived[i]),
+                    f"{layer.level} {layer.codes[i]} reaches {_m2(areas[k])} m² outside its "
+                    f"{PARENT_NOUN[layer.level]} {layer.derived[i]}",
                     lon=_maybe(ox[k]),
                     lat=_maybe(oy[k]),
                     area_m2=round(float(areas[k]), 3),
-                    rows=tuple(int(r) for r in pool_rows[[i, j]] if r),
+                    rows=(int(layer.rows[i]),),
                 )
             )
-        # Edges that do not match vertex for vertex: harmless for areas, but worth fixing.
-        # One warning for the layer: generated or digitised data often has many.
-        edges = shapely.coverage_invalid_edges(pool_geoms)[: len(mine)]
-        loose = [i for i in _where(~shapely.is_empty(edges)) if i not in overlapping]
-        if loose:
-            px, py = locations(edges[loose[0]])
-            listed = ", ".join(str(c) for c in pool_codes[loose[:10]])
-            more = f" and {len(loose) - 10} more" if len(loose) > 10 else ""
-            report.defects.append(
-                Defect(
-                    "unmatched_edges",
-                    "warning",
-                    tuple(str(c) for c in pool_codes[loose]),
-                    f"{len(loose)} {PLURAL[level]} share edges with neighbours that do not match "
-                    f"vertex for vertex ({listed}{more}); areas are unaffected",
-                    lon=_maybe(px[0]),
-                    lat=_maybe(py[0]),
-                    rows=tuple(int(r) for r in pool_rows[loose]),
-                )
-            )
+    return defects
 
-    if parent_index and len(mine) and level in PARENT_LEVEL:
-        report.extend(
-            _gaps(level, derived[mine], pool_geoms, pool_codes, parents, parent_index, tolerance)
+
+@dataclass(frozen=True)
+class _Siblings:
+    """The layer's usable polygons first, then the stored units it does not replace, and
+    the pairs of them that intersect with the area they share."""
+
+    mine: NDArray[np.intp]  # the layer's units in the pool, by index into the layer
+    geoms: Objects
+    codes: Objects
+    rows: NDArray[np.int_]  # 0 for stored units
+    a: NDArray[np.intp]  # intersecting pairs (a < b), by index into the pool
+    b: NDArray[np.intp]
+    areas: NDArray[np.float64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    severity: list[str | None]
+
+    @classmethod
+    def of(cls, layer: _Layer, others: Units) -> _Siblings:
+        keep = ~np.isin(others.codes.astype(str), layer.codes) if len(others) else np.zeros(0, bool)
+        other_codes, other_geoms = others.codes[keep], others.geoms[keep]
+        mine = np.flatnonzero(layer.usable) if not layer.points else np.zeros(0, dtype=int)
+        geoms = np.concatenate([layer.fixed[mine], other_geoms]).astype(object)
+        codes = np.concatenate([layer.codes[mine], other_codes]).astype(object)
+        rows = np.concatenate([layer.rows[mine], np.zeros(len(other_codes), dtype=int)])
+        a = b = np.zeros(0, dtype=np.intp)
+        areas, x, y = np.zeros(0), np.zeros(0), np.zeros(0)
+        if len(mine):
+            tree = shapely.STRtree(geoms)
+            a, b = tree.query(geoms[: len(mine)], predicate="intersects")
+            pair = b > a
+            a, b = a[pair], b[pair]
+            shared = shapely.intersection(geoms[a], geoms[b])
+            areas = area_m2(shared)
+            x, y = _located(shared, areas)
+        severity = [_sized("overlap", area, layer.tolerance) for area in areas]
+        return cls(mine, geoms, codes, rows, a, b, areas, x, y, severity)
+
+
+def _overlaps(layer: _Layer, siblings: _Siblings) -> list[Defect]:
+    """Overlaps within the layer and with the stored units it does not replace."""
+    s = siblings
+    defects = []
+    for k, severity in enumerate(s.severity):
+        if not severity:
+            continue
+        i, j = int(s.a[k]), int(s.b[k])
+        where = "" if j < len(s.mine) else " (already stored)"
+        defects.append(
+            Defect(
+                "overlap",
+                severity,
+                (s.codes[i], s.codes[j]),
+                f"{PLURAL[layer.level]} {s.codes[i]} and {s.codes[j]}{where} overlap by "
+                f"{_m2(s.areas[k])} m²",
+                lon=_maybe(s.x[k]),
+                lat=_maybe(s.y[k]),
+                area_m2=round(float(s.areas[k]), 3),
+                rows=tuple(int(r) for r in s.rows[[i, j]] if r),
+            )
         )
-    return report
+    return defects
+
+
+def _unmatched_edges(layer: _Layer, siblings: _Siblings) -> list[Defect]:
+    """Edges that do not match vertex for vertex: harmless for areas, but worth fixing.
+
+    One warning for the layer: generated or digitised data often has many. Units that
+    overlap are left out (their overlap is reported already).
+    """
+    s = siblings
+    if not len(s.mine):
+        return []
+    overlapping = {int(i) for k, sev in enumerate(s.severity) if sev for i in (s.a[k], s.b[k])}
+    edges = shapely.coverage_invalid_edges(s.geoms)[: len(s.mine)]
+    loose = [i for i in _where(~shapely.is_empty(edges)) if i not in overlapping]
+    if not loose:
+        return []
+    px, py = locations(edges[loose[0]])
+    listed = ", ".join(str(c) for c in s.codes[loose[:10]])
+    more = f" and {len(loose) - 10} more" if len(loose) > 10 else ""
+    return [
+        Defect(
+            "unmatched_edges",
+            "warning",
+            tuple(str(c) for c in s.codes[loose]),
+            f"{len(loose)} {PLURAL[layer.level]} share edges with neighbours that do not match "
+            f"vertex for vertex ({listed}{more}); areas are unaffected",
+            lon=_maybe(px[0]),
+            lat=_maybe(py[0]),
+            rows=tuple(int(r) for r in s.rows[loose]),
+        )
+    ]
 
 
 def _gaps(
