@@ -25,6 +25,7 @@ from gis.models.incidents import (
     IncidentMove,
     IncidentReport,
 )
+from gis.models.place_names import PLACE_KINDS, PlaceName, PlaceNameEpoch
 from gis.models.places import (
     CANTEEN,
     FACILITY_TYPES,
@@ -43,6 +44,7 @@ __all__ = [
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
+    "PLACE_KINDS",
     "ROLES",
     "SRID",
     "STATION",
@@ -65,6 +67,8 @@ __all__ = [
     "IncidentMove",
     "IncidentReport",
     "PartyBranch",
+    "PlaceName",
+    "PlaceNameEpoch",
     "Street",
     "VersionedBoundary",
 ]
