@@ -20,6 +20,7 @@ from gis.validity import boundary_valid, facility_in_service
 
 PLACES_LOCK_KEY = 0x506C6163  # "Plac": one refresher at a time
 COORD_DIGITS = 7  # about a centimetre
+ANALYZE_AFTER = 1000  # rows written by one refresh
 
 
 def _cur(alias: str) -> str:
@@ -127,6 +128,10 @@ def refresh(conn: Connection) -> int:
             return 0
         written = _rebuild(conn, districts)
         conn.execute(BUILT, {"districts": districts})
+        if written >= ANALYZE_AFTER:
+            # Without statistics the planner guesses the trigram conditions wrong and scans
+            # every row; a first build would otherwise wait for autovacuum to notice it.
+            conn.execute(text("ANALYZE place_names"))
         return written
 
 

@@ -12,6 +12,7 @@ kind (district first, facility last), then the shorter name.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,7 +30,9 @@ MAX_LIMIT = 100
 _CODE = re.compile(r"[0-9A-Z]*[0-9][0-9A-Z]*")
 _PINYIN = re.compile(r"[a-z0-9]*[a-z][a-z0-9]*")
 _PATTERNS = ("key", "prefix", "sub", "code", "code_prefix", "py_prefix", "py_word", "py_sub")
-_FUZZY_MIN_CHARS = 3  # below three characters trigram similarity says little
+# Trigram similarity says little of one character, and matches too much below three.
+_SIMILAR_MIN_CHARS = 2
+_FUZZY_MIN_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def parse_query(q: str | None, kind: str | None = None, limit: int | None = None
         raise InvalidInput(
             f"q is {len(q)} characters; at most {MAX_QUERY_CHARS} are searched", field="q"
         )
+    if any(unicodedata.category(ch) == "Cc" for ch in q.strip()):
+        raise InvalidInput("q must not hold control characters", field="q")
     kinds = tuple(dict.fromkeys(k.strip() for k in (kind or "").split(",") if k.strip()))
     unknown = [k for k in kinds if k not in PLACE_KINDS]
     if unknown:
@@ -62,6 +67,8 @@ def parse_query(q: str | None, kind: str | None = None, limit: int | None = None
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be 1 to {MAX_LIMIT}, got {limit}", field="limit")
     key = normalise(q)
+    if not key:
+        raise InvalidInput("q holds nothing to search for", field="q")
     code = key.upper() if _CODE.fullmatch(key.upper()) else None
     spelled = latin(q)
     pinyin = spelled if _PINYIN.fullmatch(key.replace("'", "")) and spelled else None
@@ -126,10 +133,12 @@ def _found(conn: Connection, query: PlaceQuery) -> list[Place]:
     if query.pinyin is not None:
         py = _like(query.pinyin)
         params.update(py_prefix=py + "%", py_word="% " + py + "%", py_sub="%" + py + "%")
+    words = query.code is None and query.pinyin is None  # typed in characters
     statement = _statement(
         query.code is not None,
         query.pinyin is not None,
-        len(query.key) >= _FUZZY_MIN_CHARS and query.pinyin is None,
+        words and len(query.key) >= _SIMILAR_MIN_CHARS,
+        words and len(query.key) >= _FUZZY_MIN_CHARS,
         bool(query.kinds),
     )
     return [
@@ -152,8 +161,8 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@lru_cache(maxsize=16)
-def _statement(code: bool, pinyin: bool, fuzzy: bool, kinds: bool) -> TextClause:
+@lru_cache(maxsize=32)
+def _statement(code: bool, pinyin: bool, similar: bool, fuzzy: bool, kinds: bool) -> TextClause:
     """The search SQL for the forms the query takes; only the matching conditions appear,
     so the planner sees plain trigram and prefix conditions it can take to the indexes."""
     ranks = []
@@ -177,9 +186,9 @@ def _statement(code: bool, pinyin: bool, fuzzy: bool, kinds: bool) -> TextClause
     if fuzzy:
         found.append(":key <% key")
     kind_order = ", ".join(f"'{k}'" for k in PLACE_KINDS)
-    # Trigram similarity ranks names typed in characters; against a code or pinyin it is
-    # nought for every name, and costs a microsecond or two a row (thousands for "6").
-    similar = "" if code or pinyin else "word_similarity(:key, key) DESC,"
+    # Trigram similarity ranks names typed in characters; against a code or pinyin, or for
+    # one character, it says nothing and costs a microsecond or two a row (thousands).
+    similarity = "word_similarity(:key, key) DESC," if similar else ""
     where = "(" + " OR ".join(found) + ")" + (" AND kind = ANY(:kinds)" if kinds else "")
     statement = text(
         f"""
@@ -188,7 +197,7 @@ SELECT kind, code, name, district, street, community,
   FROM place_names
  WHERE {where}
  ORDER BY CASE {" ".join(sorted(ranks, key=_rank_of))} ELSE 8 END,
-          {similar}
+          {similarity}
           array_position(ARRAY[{kind_order}], kind::text),
           length(key), code
  LIMIT :limit
