@@ -11,7 +11,8 @@ a writer waits for it (tenths of a second) rather than the other way round.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, text
+from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.postgresql import insert
 
 from gis.assign.epoch import lock_shared
 from gis.models import PlaceName
@@ -103,6 +104,12 @@ COLUMNS = (
     "kind", "code", "name", "district_code", "district", "street", "community",
     "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat",
 )  # fmt: skip
+SPELLING = ("key", "initials", "spell")
+_INSERT = insert(PlaceName)
+UPSERT = _INSERT.on_conflict_do_update(
+    index_elements=["kind", "code"],
+    set_={c: _INSERT.excluded[c] for c in (*COLUMNS[2:], *SPELLING)},
+)
 BUILT = text(
     "UPDATE place_name_epochs SET built_epoch = epoch WHERE district_code = ANY(:districts)"
 )
@@ -144,7 +151,9 @@ def _rebuild(conn: Connection, districts: list[str]) -> int:
     if gone:
         conn.execute(DELETE, gone)
     if new:
-        conn.execute(insert(PlaceName), new)
+        # A place that changed district is deleted above as well, so a clash is not expected;
+        # should one occur (an epoch set by hand), the fresh row wins.
+        conn.execute(UPSERT, new)
     return len(gone) + len(new)
 
 

@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import Style, pinyin
-
 MAX_READINGS = 12
 _SPACE = re.compile(r"\s+")
 _HAN_CHARS = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
@@ -49,6 +47,10 @@ class Spelling:
 def spelling(name: str) -> Spelling:
     """The name's compare form, pinyin initials and full spellings (cached: the demo city's
     4,942 compounds share 420 names)."""
+    # Imported here: loading pypinyin's dictionaries takes a third of a second, which every
+    # start of the CLI and the app would otherwise pay.
+    from pypinyin import Style, pinyin
+
     key = normalise(name)
     # Each sound of the name: its readings (most likely first) and its initial per reading.
     sounds: list[tuple[list[str], list[str]]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,3 +293,19 @@ def test_a_retired_facility_is_no_longer_found(copy: Copy) -> None:
     assert copy.find(code)[0]["code"] == code
     copy.sql("UPDATE facilities SET active = false, retired_at = now() WHERE code = :c", c=code)
     assert code not in [i["code"] for i in copy.find(code)]
+
+
+def test_searches_racing_after_a_change_all_see_it(copy: Copy) -> None:
+    """One of them rebuilds the district; the others wait for it, none fails or answers stale."""
+    code = copy.sql("SELECT code FROM compounds ORDER BY code DESC LIMIT 1").scalar_one()
+    new = "望湖湾小区"
+    copy.sql("UPDATE compounds SET name = :n WHERE code = :c", n=new, c=code)
+
+    def first_code(_: int) -> str:
+        with httpx.Client(base_url=str(copy.http.base_url), timeout=30) as http:
+            return str(find(http, copy.tokens["viewer"], new)[0]["code"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(first_code, range(6))) == [code] * 6
+    with copy.engine.connect() as conn:
+        assert refresh(conn) == 0  # nothing left stale
