@@ -247,6 +247,11 @@ def test_a_rename_by_plain_sql_is_found_by_its_new_name_and_every_reading(copy: 
         assert refresh(conn) == 2  # one row out, one in: the rest of its district is as it was
     for q in [new, "家寨", *(r + initials(new)[1:] for r in readings)]:
         assert code in [i["code"] for i in copy.find(q, kind="compound")], q
+    # LIKE's wildcards in a query are plain characters.
+    odd = copy.sql("SELECT code FROM compounds ORDER BY code OFFSET 78 LIMIT 1").scalar_one()
+    copy.sql("UPDATE compounds SET name = '百分%之_百' WHERE code = :c", c=odd)
+    for q in ("%", "_", "%之_"):
+        assert [i["code"] for i in copy.find(q)] == [odd], q
 
 
 def test_a_community_renamed_renames_the_parent_of_its_grids(copy: Copy) -> None:
