@@ -27,6 +27,7 @@ from gis.demo.summary import CHENGZHONG_SQL, COUNT_SQL, DemoSummary, counts
 from gis.demo.units import dispatch_to_units, store_units
 from gis.errors import Conflict
 from gis.models import SRID
+from gis.places import refresh as refresh_place_names
 
 DEMO_AUTHOR = "wangge demo"
 DEMO_OPERATION = "demo"
@@ -274,6 +275,8 @@ def load_demo(url: str, seed: int = 2026) -> DemoSummary:
     engine = make_engine(url, pool_size=1)
     try:
         summary = _load(engine, seed)
+        with engine.connect() as conn:
+            refresh_place_names(conn)  # built now, so the first place search is quick
     finally:
         engine.dispose()
     summary.seconds = time.perf_counter() - started
