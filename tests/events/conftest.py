@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -46,7 +47,7 @@ class Desk:
         """A dispatched incident of ``district`` no test has moved yet."""
         return self.waiting[district].pop()
 
-    def step(self, incident_id: int, to: str = "in_progress") -> dict[str, object]:
+    def step(self, incident_id: int, to: str = "in_progress") -> dict[str, Any]:
         """A workflow step through the other server; the event it logged."""
         with self.client(self.other) as client:
             r = client.post(
@@ -55,7 +56,7 @@ class Desk:
                 headers=bearer(self.tokens["dispatcher"]),
             )
         assert r.status_code == 200, r.text
-        event: dict[str, object] = r.json()["events"][-1]
+        event: dict[str, Any] = r.json()["events"][-1]
         return event
 
     def step_directly(self, incident_id: int, to: str = "in_progress") -> int:
