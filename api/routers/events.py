@@ -79,7 +79,12 @@ def _message(event: StreamEvent) -> ServerSentEvent:
 @router.get(
     "/stream",
     response_class=EventSourceResponse,
-    responses={406: {"description": f"the client does not accept {EVENT_STREAM}"}},
+    responses={
+        406: {
+            "description": f"the client does not accept {EVENT_STREAM}",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    },
 )
 async def stream(
     request: Request, opened: Annotated[StreamRequest, Depends(open_stream)]
