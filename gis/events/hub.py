@@ -152,3 +152,7 @@ class EventHub:
             except (psycopg.Error, OSError) as exc:
                 log.warning("event listener lost its connection (%s); retrying", exc)
                 await asyncio.sleep(self.retry_s)
+            except Exception:
+                # Followers depend on this task: whatever went wrong, listen again.
+                log.exception("event listener failed; retrying")
+                await asyncio.sleep(self.retry_s)
