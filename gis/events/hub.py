@@ -24,6 +24,8 @@ from gis.events.log import BATCH, CHANNEL, FLOOR_SQL, StreamEvent
 
 log = logging.getLogger(__name__)
 
+# How the listening connection shows in pg_stat_activity.
+APPLICATION = "wangge-events"
 # Reads events ``after < id <= upto``, at most ``limit``, oldest first (run in a thread).
 Reader = Callable[[int, int, int], list[StreamEvent]]
 
@@ -137,7 +139,7 @@ class EventHub:
         while not self.closed:
             try:
                 conn = await psycopg.AsyncConnection.connect(
-                    self.url, autocommit=True, connect_timeout=5
+                    self.url, autocommit=True, connect_timeout=5, application_name=APPLICATION
                 )
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gis.db import libpq_url, session_scope
 from gis.events import CHANNEL
+from gis.events.hub import APPLICATION
 from gis.incidents import ingest
 from gis.incidents.workflow import Step, apply_step
 from tests.events.conftest import ACTOR, Desk, bearer
@@ -146,3 +147,19 @@ def test_a_bulk_intake_notifies_once_and_streams_every_event_in_order(
         got = s.events(len(expected))
     assert [e["id"] for e in got] == expected
     assert {e["kind"] for e in got} == {"received"}
+
+
+def test_a_lost_listening_connection_is_opened_again_and_nothing_is_lost(desk: Desk) -> None:
+    district = desk.districts()[0]
+    with desk.client() as client, Stream(client, headers=bearer(desk.tokens["viewer"])) as s:
+        start = s.start()
+        with psycopg.connect(libpq_url(desk.url), autocommit=True) as conn:
+            ended = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (APPLICATION,),
+            ).fetchone()
+        assert ended == (2,)  # both servers' listeners
+        made = [desk.step_directly(desk.incident(district)) for _ in range(2)]
+        assert desk.event_ids_after(start) == made
+        assert [e["id"] for e in s.events(2)] == made
