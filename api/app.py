@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     settings = settings or get_settings()
     target = url or database_url(settings)
     engine = engine_for(target)
-    hub = EventHub(target)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    hub = EventHub(target, sessions)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.sessionmaker = sessions
     app.state.events = hub
 
     errors.install(app)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Viewer
 from gis.errors import InvalidInput
-from gis.events import EventFilter, EventHub, StreamEvent, read_events, stream_filter
+from gis.events import EventFilter, EventHub, StreamEvent, stream_filter
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 log = logging.getLogger("wangge.events")
@@ -92,14 +92,8 @@ async def stream(
     """Incident events as they are committed (filters: ``district``); resumes after
     ``Last-Event-ID``. Viewers and above; bearer token or the session cookie."""
     hub: EventHub = request.app.state.events
-    factory = request.app.state.sessionmaker
-
-    def read(after: int, upto: int, limit: int) -> list[StreamEvent]:
-        with factory() as session:
-            return read_events(session, after, upto, opened.filter, limit)
-
     try:
-        async for progress in hub.follow(read, opened.after):
+        async for progress in hub.follow(opened.filter, opened.after):
             if not progress.events:
                 yield ServerSentEvent(id=str(progress.position), retry=RETRY_MS)
             for event in progress.events:

@@ -61,10 +61,15 @@ class StreamEvent:
 
 @dataclass(frozen=True)
 class FilterField:
-    """One way to narrow the stream: the column it compares and whether a value exists."""
+    """One way to narrow the stream: the column it compares (in SQL, and as the
+    :class:`StreamEvent` attribute of the same name in memory) and whether a value exists."""
 
     column: InstrumentedAttribute[Any]
     exists: Callable[[Session, str], bool]
+
+    @property
+    def attribute(self) -> str:
+        return self.column.key
 
 
 def _current_district(session: Session, code: str) -> bool:
@@ -73,7 +78,7 @@ def _current_district(session: Session, code: str) -> bool:
 
 
 # The stream's filters by name; a new one is one entry here (its column must be on the
-# events or their reports, which every read joins).
+# events or their reports, which every read joins, and read into a StreamEvent field).
 FIELDS: dict[str, FilterField] = {
     "district": FilterField(IncidentEvent.district_code, _current_district),
 }
@@ -87,6 +92,9 @@ class EventFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         return [FIELDS[name].column == value for name, value in self.values]
+
+    def matches(self, event: StreamEvent) -> bool:
+        return all(getattr(event, FIELDS[name].attribute) == value for name, value in self.values)
 
 
 def stream_filter(session: Session, scope: str | None, **asked: str | None) -> EventFilter:
