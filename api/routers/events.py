@@ -28,6 +28,7 @@ log = logging.getLogger("wangge.events")
 
 EVENT_STREAM = "text/event-stream"
 RETRY_MS = 2000
+MAX_ID = 2**63 - 1  # event ids are bigints
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ def _last_event_id(header: str | None, query: int | None) -> int | None:
     """The header (a reconnecting ``EventSource``) wins over the query (a page's first load)."""
     if header is None:
         return query
-    if not header.strip().isdigit():
+    value = header.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
         raise InvalidInput("Last-Event-ID must be an event id (digits)", field="last_event_id")
-    return int(header)
+    return int(value)
 
 
 def open_stream(
@@ -53,7 +55,9 @@ def open_stream(
     ] = None,
     last_event_id: Annotated[
         int | None,
-        Query(ge=0, description="replay events after this id (for clients without EventSource)"),
+        Query(
+            ge=0, le=MAX_ID, description="replay events after this id (clients without EventSource)"
+        ),
     ] = None,
     last_event_header: Annotated[
         str | None,

@@ -102,8 +102,9 @@ def test_unknown_district_and_bad_last_event_id_are_422_naming_the_field(desk: D
         r = client.get(PATH, params={"district": "630199"}, headers=headers)
         assert r.status_code == 422 and r.json()["field"] == "district", r.text
         assert "630199" in r.json()["error"]
-        for bad in ("abc", "-1"):
-            r = client.get(PATH, headers={**headers, "Last-Event-ID": bad})
+        for bad in ("abc", "-1", "²", str(2**63)):
+            raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+            r = client.get(PATH, headers=[*raw, (b"Last-Event-ID", bad.encode("latin-1"))])
             assert r.status_code == 422 and r.json()["field"] == "last_event_id", r.text
             r = client.get(PATH, params={"last_event_id": bad}, headers=headers)
             assert r.status_code == 422 and r.json()["field"] == "last_event_id", r.text
