@@ -4,8 +4,8 @@ Events are read in id order, never past the log's floor (``incident_events_floor
 migration 0007): every id up to it is committed or never will be, so a follower that has
 read up to id *n* has everything up to *n*, and resuming after *n* loses nothing.
 
-Group re-assignments by a boundary edit (``incident_moves``: one row per group, not one
-event per incident) are not in the stream; a page learns of an edit from the maps.
+Group re-assignments by a boundary edit (``incident_moves``, one row per group) are not
+incident events and are not in the stream; an incident's own log still lists them.
 """
 
 from __future__ import annotations
