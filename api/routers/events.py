@@ -53,6 +53,10 @@ def open_stream(
     district: Annotated[
         str | None, Query(description="only events of this district (a current district code)")
     ] = None,
+    unit: Annotated[
+        str | None,
+        Query(max_length=32, description="only events concerning this responsible unit"),
+    ] = None,
     last_event_id: Annotated[
         int | None,
         Query(
@@ -72,7 +76,7 @@ def open_stream(
         )
     after = _last_event_id(last_event_header, last_event_id)
     with request.app.state.sessionmaker() as session:
-        flt = stream_filter(session, who.district_code, district=district)
+        flt = stream_filter(session, who.district_code, who.unit_code, district=district, unit=unit)
     return StreamRequest(flt, after)
 
 
@@ -93,7 +97,7 @@ def _message(event: StreamEvent) -> ServerSentEvent:
 async def stream(
     request: Request, opened: Annotated[StreamRequest, Depends(open_stream)]
 ) -> AsyncIterator[ServerSentEvent]:
-    """Incident events as they are committed (filters: ``district``); resumes after
+    """Incident events as they are committed (filters: ``district``, ``unit``); resumes after
     ``Last-Event-ID``. Viewers and above; bearer token or the session cookie."""
     hub: EventHub = request.app.state.events
     try:

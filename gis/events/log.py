@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from gis.errors import InvalidInput, OutOfScope, in_scope
-from gis.models import District, IncidentEvent, IncidentReport
+from gis.models import District, IncidentEvent, IncidentReport, Unit
 
 # The NOTIFY channel of migration 0007 (repeated there: a migration never imports the app).
 CHANNEL = "wangge_events"
@@ -30,7 +30,21 @@ FLOOR_SQL = (
 # Most events one read returns: a long replay goes out in batches of this size.
 BATCH = 500
 # Keys of ``detail`` a follower sees: flags and unit codes, never free text.
-PUBLIC_DETAIL = ("handled_directly", "rating", "imported", "old", "new")
+PUBLIC_DETAIL = (
+    "handled_directly",
+    "rating",
+    "imported",
+    "old",
+    "new",
+    "step",
+    "from_unit",
+    "days",
+    "approved",
+    "count",
+    "reopen_count",
+    "merged_into",
+    "duplicate",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,8 @@ class StreamEvent:
     district_code: str | None
     category_code: str
     detail: Mapping[str, Any]
+    # The responsible unit the step concerns (who acted, or who the case went to).
+    unit_code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +74,7 @@ class StreamEvent:
             "to_status": self.to_status,
             "district_code": self.district_code,
             "category_code": self.category_code,
+            "unit_code": self.unit_code,
             "detail": dict(self.detail),
         }
 
@@ -82,8 +99,13 @@ def _current_district(session: Session, code: str) -> bool:
 
 # The stream's filters by name; a new one is one entry here (its column must be on the
 # events or their reports, which every read joins, and read into a StreamEvent field).
+def _unit(session: Session, code: str) -> bool:
+    return session.get(Unit, code) is not None
+
+
 FIELDS: dict[str, FilterField] = {
     "district": FilterField(IncidentEvent.district_code, _current_district),
+    "unit": FilterField(IncidentEvent.unit_code, _unit),
 }
 
 
@@ -100,11 +122,16 @@ class EventFilter:
         return all(getattr(event, FIELDS[name].attribute) == value for name, value in self.values)
 
 
-def stream_filter(session: Session, scope: str | None, **asked: str | None) -> EventFilter:
+def stream_filter(
+    session: Session, scope: str | None, unit_scope: str | None = None, **asked: str | None
+) -> EventFilter:
     """The filter asked for, each value checked against what exists (:class:`InvalidInput`
     naming the field otherwise); a caller limited to district ``scope`` follows that
-    district only (:class:`OutOfScope` when it asks for another)."""
+    district only (:class:`OutOfScope` when it asks for another), and a unit's staff
+    (``unit_scope``) their unit's events only."""
     values = {name: value for name, value in asked.items() if value is not None}
+    if unit_scope is not None and values.setdefault("unit", unit_scope) != unit_scope:
+        raise OutOfScope(f"this token follows unit {unit_scope} only", field="unit")
     for name, value in values.items():
         field = FIELDS.get(name)
         if field is None:
@@ -136,6 +163,7 @@ def read_events(
             IncidentEvent.district_code,
             IncidentReport.category_code,
             IncidentEvent.detail,
+            IncidentEvent.unit_code,
         )
         .join(IncidentReport, IncidentReport.id == IncidentEvent.incident_id)
         .where(IncidentEvent.id > after, IncidentEvent.id <= upto, *flt.conditions())
@@ -153,6 +181,7 @@ def read_events(
             district_code=row.district_code,
             category_code=row.category_code,
             detail={k: v for k, v in row.detail.items() if k in PUBLIC_DETAIL},
+            unit_code=row.unit_code,
         )
         for row in session.execute(stmt)
     ]

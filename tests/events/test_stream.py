@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from gis.db import session_scope
 from gis.incidents.workflow import Step, apply_step
+from gis.tokens import create_token
 from tests.conftest import LiveServer
 from tests.events.conftest import Desk, bearer
 from tests.events.sse import PATH, Stream, StreamEnded
@@ -23,6 +24,7 @@ FIELDS = {
     "to_status",
     "district_code",
     "category_code",
+    "unit_code",
     "detail",
 }
 
@@ -204,3 +206,38 @@ def test_who_may_follow(desk: Desk) -> None:
             made = desk.step(desk.incident(mine))
             [event] = s.events(1)
     assert (event["id"], event["district_code"]) == (made["id"], mine)
+
+
+def test_a_unit_follows_its_own_cases(desk: Desk) -> None:
+    with desk.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT unit_code, array_agg(id ORDER BY id) FROM incidents"
+                " WHERE status = 'dispatched' AND unit_code IS NOT NULL"
+                " GROUP BY unit_code ORDER BY count(*) DESC LIMIT 2"
+            )
+        ).all()
+    (mine, my_cases), (_, other_cases) = rows
+    waiting = {i for ids in desk.waiting.values() for i in ids}
+    mine_case = next(i for i in my_cases if i in waiting)
+    other_case = next(i for i in other_cases if i in waiting)
+    for ids in desk.waiting.values():
+        for taken in (mine_case, other_case):
+            if taken in ids:
+                ids.remove(taken)
+    with session_scope(desk.engine) as session:
+        staff, _ = create_token(session, "unit", "desk-unit", unit_code=mine)
+    with desk.client() as client, Stream(client, headers=bearer(staff)) as s:
+        s.start()
+        desk.step(other_case)
+        made = desk.step(mine_case)
+        [event] = s.events(1)
+    assert event["id"] == made["id"] and event["unit_code"] == mine
+    assert event["detail"] == {"step": "accept"}
+    headers = {"Accept": "text/event-stream"}
+    with desk.client() as client:
+        r = client.get(PATH, params={"unit": "no_such_unit"}, headers={
+            **headers, **bearer(desk.tokens["dispatcher"])})  # fmt: skip
+        assert r.status_code == 422 and r.json()["field"] == "unit"
+        r = client.get(PATH, params={"unit": "hotline"}, headers={**headers, **bearer(staff)})
+        assert r.status_code == 403 and r.json()["field"] == "unit"

@@ -21,8 +21,8 @@ carries no payload: listeners read the rows up to the floor from the table.
 The channel is ``gis.events.log.CHANNEL``; a migration must not import the application,
 so it is repeated here (tests check that both agree).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-24 10:00:00
 """
 
@@ -32,8 +32,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
