@@ -25,6 +25,7 @@ from gis.errors import Conflict, InvalidInput, NotFound
 from gis.incidents import reassign_open
 from gis.models import CANTEEN, FACILITY_TYPES, STATION, District, Facility
 from gis.settings import Settings, get_settings
+from gis.validity import boundary_current, boundary_valid_clause, facility_in_service_clause
 
 MAX_RADIUS_M = 50_000.0
 CODE_PREFIX = {STATION: "ES", CANTEEN: "EC"}
@@ -81,7 +82,7 @@ def _check_in_district(session: Session, district_code: str, lon: float, lat: fl
     row = session.execute(
         text(
             "SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
-            " FROM districts WHERE code = :code AND valid_to IS NULL"
+            f" FROM districts WHERE code = :code AND {boundary_current()}"
         ),
         {"code": district_code, "lon": lon, "lat": lat},
     ).first()
@@ -244,12 +245,12 @@ def list_facilities(
         stmt = stmt.where(Facility.type == check_type(type))
     if district is not None:
         if not session.scalar(
-            select(func.count()).where(District.code == district, District.valid_to.is_(None))
+            select(func.count()).where(District.code == district, boundary_valid_clause(District))
         ):
             raise NotFound(f"district {district!r} does not exist", field="district")
         stmt = stmt.where(Facility.district_code == district)
     if not include_retired:
-        stmt = stmt.where(Facility.active.is_(True))
+        stmt = stmt.where(facility_in_service_clause(Facility))
     return list(session.scalars(stmt))
 
 

@@ -30,6 +30,7 @@ from gis.boundaries.store import Progress, attribute, features, units
 from gis.boundaries.validate import Units, ValidationReport, validate_layer
 from gis.errors import InvalidInput
 from gis.models import BOUNDARY_MODELS, SRID, BoundaryVersion
+from gis.validity import boundary_valid_clause
 
 CHILD_LEVEL = {parent: child for child, parent in PARENT_LEVEL.items()}
 BATCH = 500
@@ -200,7 +201,7 @@ def import_boundaries(
     if result.changed:
         session.execute(
             update(model)
-            .where(model.valid_to.is_(None), model.code.in_(result.changed))
+            .where(boundary_valid_clause(model), model.code.in_(result.changed))
             .values(valid_to=now, retired_version_id=version.id)
         )
     write = set(result.created + result.changed)
