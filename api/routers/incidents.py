@@ -17,8 +17,9 @@ from api.personal import Personal, PersonalData
 from gis.errors import InvalidInput
 from gis.incidents import bulk, queries
 from gis.incidents.bulk_read import detect_format
+from gis.incidents.fields import MAX_DESCRIPTION
 from gis.incidents.intake import create_incident
-from gis.incidents.records import MAX_DESCRIPTION, IncidentIn
+from gis.incidents.records import IncidentIn
 from gis.incidents.workflow import TARGETS, Step, apply_step
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
