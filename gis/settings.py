@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     anonymous_read: bool = True
     # How long the sign-in page's session cookie lasts (seconds): a working day.
     session_max_age_s: int = Field(default=12 * 3600, ge=60)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key (text, at least 32 characters) signing the map session cookies;"
+        " unset: a random key generated on first use and kept in <state_dir>/session_secret"
+        " (mode 600), shared by every worker process",
+    )
     # Vertices one geometry in a request may have (edits, imports over HTTP, siting areas).
     max_vertices: int = 50_000
     # Requests per second per token (or per client address without one), token bucket;
