@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from gis.models.base import SRID, Base, created_at_column, district_code_column
+from gis.validity import boundary_current
 
 CODE_LENGTH = {"district": 6, "street": 9, "community": 12, "grid": 15}
 
@@ -113,7 +114,7 @@ def versioning_constraints(table: str, level: str) -> tuple[Any, ...]:
             f"ix_{table}_current_code",
             "code",
             unique=True,
-            postgresql_where=text("valid_to IS NULL"),
+            postgresql_where=text(boundary_current()),
         ),
     )
 
