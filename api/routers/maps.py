@@ -33,7 +33,7 @@ from gis.maps.base import (
     gcj02_offset,
 )
 from gis.maps.i18n import texts
-from gis.maps.page_cache import Page, PageCache, content_epoch
+from gis.maps.page_cache import Page, PageCache, content_epoch, etag_of
 from gis.settings import Settings
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -45,6 +45,8 @@ TEMPLATES = Environment(
 )
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
+# A page that may show a reporter: no shared cache may keep it.
+PRIVATE_HEADERS = {"Cache-Control": "private, no-cache"}
 
 
 def _at(at: datetime | None) -> datetime | None:
@@ -77,9 +79,9 @@ def _fresh(request: Request, etag: str) -> bool:
     return etag in tags or "*" in tags
 
 
-def _send(request: Request, page: Page) -> Response:
+def _send(request: Request, page: Page, base: dict[str, str] = PAGE_HEADERS) -> Response:
     """The page, or 304 with no body when the client holds it already."""
-    headers = {**PAGE_HEADERS, "ETag": page.etag}
+    headers = {**base, "ETag": page.etag}
     if _fresh(request, page.etag):
         return Response(status_code=304, headers=headers)
     return Response(page.body, media_type="text/html; charset=utf-8", headers=headers)
@@ -118,7 +120,10 @@ def _cached(
     cache: PageCache = request.app.state.pages
     with engine.connect() as conn:
         full = (*key, _basemap(settings), content_epoch(conn))
-        page = cache.get(full, lambda: build(conn))
+        etag = etag_of(*full)
+        if _fresh(request, etag):  # no build needed, even in a process that has none yet
+            return Response(status_code=304, headers={**PAGE_HEADERS, "ETag": etag})
+        page = cache.get(full, lambda: Page.of(build(conn), etag))
     return _send(request, page)
 
 
@@ -216,23 +221,19 @@ def dispatch(
     Reporter name and phone appear only for a dispatcher token (header, or typed in the page),
     through the personal-data gate (masked otherwise, audited when shown). Built per request,
     never cached: the incident's status moves with every step, and each showing of personal
-    data must pass the gate and its audit; the ETag still spares an unchanged body.
+    data must pass the gate and its audit. Its ETag digests what the page is built of, so an
+    unchanged incident answers 304 without building the page again.
     """
     t = texts(lang)
+    chrome = _chrome(request, t, f"{t['dispatch']} #{incident_id}", lang, None)
     with engine.connect() as conn:
-        title = f"{t['dispatch']} #{incident_id}"
-        return _page(
-            request,
-            pages.dispatch_page(
-                conn,
-                settings,
-                t,
-                _chrome(request, t, title, lang, None),
-                incident_id,
-                personal.present,
-                lang,
-            ),
-        )
+        # Read through the gate on every request, a revalidation included: it is audited.
+        inc, shown = pages.dispatch_incident(conn, incident_id, personal.present)
+    etag = etag_of("dispatch", inc, shown, lang, chrome, _basemap(settings))
+    if _fresh(request, etag):
+        return Response(status_code=304, headers={**PRIVATE_HEADERS, "ETag": etag})
+    body = pages.dispatch_page(settings, t, chrome, inc, shown, lang)
+    return _send(request, Page.of(body, etag), PRIVATE_HEADERS)
 
 
 @router.get("/dispatch/{incident_id}/reporter")

@@ -34,15 +34,27 @@ def content_epoch(conn: Connection) -> str:
 
 @dataclass(frozen=True)
 class Page:
-    """A built page: its HTML as sent, and the ETag (a digest of those bytes)."""
+    """A built page: its HTML as sent, and its ETag."""
 
     body: bytes
     etag: str
 
     @classmethod
-    def of(cls, html: str) -> Page:
+    def of(cls, html: str, etag: str | None = None) -> Page:
+        """``etag`` defaults to a digest of the bytes."""
         body = html.encode("utf-8")
-        return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+        return cls(body, etag or '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
+def etag_of(*inputs: object) -> str:
+    """An ETag from what a page is built of (its key and content epoch, or its data).
+
+    folium names a page's elements at random, so the same inputs never give the same bytes
+    twice; a digest of the inputs is the same in every worker process. It changes with the
+    content epoch even where the HTML would not (a page whose boundaries come from tiles
+    after a class recompute): what the page shows has changed, so the browser reloads it.
+    """
+    return '"' + hashlib.blake2b(repr(inputs).encode(), digest_size=12).hexdigest() + '"'
 
 
 class PageCache:
@@ -59,7 +71,7 @@ class PageCache:
         self._building: dict[Hashable, threading.Lock] = {}
         self.builds = 0
 
-    def get(self, key: Hashable, build: Callable[[], str]) -> Page:
+    def get(self, key: Hashable, build: Callable[[], Page]) -> Page:
         page = self._cached(key)
         if page is not None:
             return page
@@ -68,7 +80,7 @@ class PageCache:
         with building:
             page = self._cached(key)
             if page is None:
-                page = Page.of(build())
+                page = build()
                 with self._lock:
                     self.builds += 1
                     self._pages[key] = page

@@ -116,16 +116,12 @@ def grids_page(
     return str(figure(m).render())
 
 
-def dispatch_page(
-    conn: Connection,
-    s: Settings,
-    t: dict[str, str],
-    chrome: Chrome,
-    incident_id: int,
-    present: Present,
-    lang: str,
-) -> str:
-    """``present`` decides what of the reporter is shown (in full, or masked)."""
+def dispatch_incident(
+    conn: Connection, incident_id: int, present: Present
+) -> tuple[dict[str, Any], bool]:
+    """The incident as its page shows it, and whether the reporter is shown in full.
+
+    ``present`` decides what of the reporter is shown (in full, or masked)."""
     inc = data.incident(conn, incident_id)
     shown = present(
         {
@@ -139,6 +135,19 @@ def dispatch_page(
         inc["reporter_phone"],
     )
     inc["reporter_name"], inc["reporter_phone"] = shown["reporter_name"], shown["reporter_phone"]
+    return inc, personal
+
+
+def dispatch_page(
+    s: Settings,
+    t: dict[str, str],
+    chrome: Chrome,
+    inc: dict[str, Any],
+    personal: bool,
+    lang: str,
+) -> str:
+    """The page of one incident read by :func:`dispatch_incident`."""
+    incident_id = inc["id"]
     m = new_map(s, chrome, None, scripts=[f"{STATIC}/dispatch.js"])
     focus: list[list[float]] = []
     for key, colour, weight in (("community", "#6a51a3", 3), ("grid", "#e6550d", 3)):
