@@ -1,4 +1,5 @@
-"""Built map pages kept per process, valid while what they show is unchanged (页面缓存).
+"""Built map pages (and boundary tiles) kept per process, valid while what they show is
+unchanged (页面缓存).
 
 A page is rebuilt only when its key changes. The key holds the content epoch of the
 database (:func:`content_epoch`), so every write that changes what a page draws gives it
@@ -19,17 +20,22 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 # One round trip; the digest changes whenever any district's epoch or the global one does.
-_EPOCH = text(
+CONTENT_EPOCH_SQL = (
     "SELECT (SELECT epoch FROM assignment_inputs WHERE id = 1),"
     " (SELECT md5(coalesce(string_agg(district_code || ':' || epoch, ','"
     "  ORDER BY district_code), '')) FROM place_name_epochs)"
 )
+_EPOCH = text(CONTENT_EPOCH_SQL)
+
+
+def epoch_label(epoch: int | None, places: str | None) -> str:
+    return f"{epoch or 0}:{places}"
 
 
 def content_epoch(conn: Connection) -> str:
     """What the pages' content is at: moves with every write a page could show."""
     epoch, places = conn.execute(_EPOCH).one()
-    return f"{epoch or 0}:{places}"
+    return epoch_label(epoch, places)
 
 
 @dataclass(frozen=True)
@@ -96,3 +102,29 @@ class PageCache:
             if page is not None:
                 self._pages.move_to_end(key)
             return page
+
+
+class ByteCache:
+    """Byte strings by key, at most ``budget`` bytes of them (least recently used go first)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: Hashable, item: bytes) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            self.size += len(item) - (len(old) if old is not None else 0)
+            self._items[key] = item
+            while self.size > self.budget and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self.size -= len(dropped)
