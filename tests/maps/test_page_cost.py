@@ -149,6 +149,8 @@ def test_a_grid_edit_changes_the_grids_page(
     households = own_city.scalar(
         "SELECT households FROM grids WHERE code = :c AND valid_to IS NULL", c=code
     )
+    p = open_page(offline, own_city.base_url, "/maps/grids", "grids")
+    assert {f["code"]: f["households"] for f in tile_properties(p, "grids")}[code] == households
     with own_city.engine.begin() as conn:
         conn.execute(
             text("UPDATE grids SET households = :h WHERE code = :c AND valid_to IS NULL"),
