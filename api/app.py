@@ -28,6 +28,7 @@ from api.middleware import GuardMiddleware
 from gis.assign import current_assigner
 from gis.db import database_url, engine_for
 from gis.events import EventHub
+from gis.maps.page_cache import PageCache
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.engine = engine
     app.state.sessionmaker = sessions
     app.state.events = hub
+    app.state.pages = PageCache()
 
     errors.install(app)
     if settings.cors_origins:
