@@ -5,9 +5,11 @@ category, district or responsible unit), and each grid gets the Getis-Ord Gi* st
 (PySAL ``esda.G_Local`` with ``star=True``, binary queen weights of
 :mod:`gis.incidents.grid_layout`): its z-score says how far the count of the grid and its
 neighbours together lies above (hot) or below (cold) what chance spreads over the grids,
-and a seeded conditional permutation test gives the pseudo p-value. A grid is ``hot`` when
-z > 1.96 and p <= 0.05, ``cold`` when z < -1.96 and p <= 0.05. A grid with no neighbour
-has no cluster to be part of: it is left out of the statistic and reported with z 0, p 1.
+and a seeded conditional permutation test gives the pseudo p-value (one-sided, in the
+direction of z: the share of random draws of the neighbours' counts as extreme). A grid
+is ``hot`` when z > 1.96 and p <= 0.05, ``cold`` when z < -1.96 and p <= 0.05. A grid
+with no neighbour has no cluster to be part of: it is left out of the statistic and
+reported with z 0, p 1.
 """
 
 from __future__ import annotations
@@ -135,8 +137,10 @@ def gi_star(
     at = {i: k for k, i in enumerate(linked)}
     w = W({at[i]: [at[j] for j in neighbours[i]] for i in linked}, silence_warnings=True)
     with warnings.catch_warnings():
-        # esda rebuilds the weights with self-links and warns again of disconnected parts.
+        # esda rebuilds the weights with self-links and warns again of disconnected parts,
+        # and warns of a future default of its permutation test that G_Local cannot set.
         warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         g = G_Local(
             counts[linked],
             w,
@@ -194,9 +198,10 @@ def hotspot_features(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
     """A GeoJSON FeatureCollection of the hot and cold grids of ``rows`` (a map layer: the
     grids that are neither stay out, to keep it small)."""
     marked = {r["grid_code"]: r for r in rows if r["class"] != "not_significant"}
-    outlines: dict[str, str] = dict(
-        session.execute(_OUTLINES, {"codes": list(marked)}).tuples().all()
-    )
+    outlines = {
+        str(code): str(geojson)
+        for code, geojson in session.execute(_OUTLINES, {"codes": list(marked)})
+    }
     return {
         "type": "FeatureCollection",
         "features": [
