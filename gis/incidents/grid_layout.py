@@ -17,7 +17,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.assign.epoch import current_epochs
+from gis.assign.epoch import current_epochs, lock_shared
 from gis.validity import boundary_current
 
 TOUCH_DEG = 1e-6  # about 0.1 m
@@ -89,6 +89,9 @@ def grid_layout(session: Session, district: str | None = None) -> GridLayout:
         if layout is not None:
             _layouts.move_to_end(key)
             return layout
+    # Shared lock: no edit commits between reading the epoch and the grids it labels.
+    lock_shared(session)
+    key = (url, current_epochs(session)[1], district)
     layout = load_layout(session, district)
     with _lock:
         _layouts[key] = layout

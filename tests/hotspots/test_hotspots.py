@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
@@ -161,3 +162,19 @@ def test_a_grid_without_neighbours_is_never_a_hotspot() -> None:
     assert z[4] > 1.96 and p[4] <= 0.05
     assert classify(float(z[4]), float(p[4])) == "hot"
     assert classify(float(z[0]), float(p[0])) == "not_significant"
+
+
+def test_an_edit_of_the_boundaries_is_seen_at_once(hot_city_engine: Any) -> None:
+    """The grid layout is kept per boundaries epoch: a grid retired is gone from the answer."""
+    gone = grid_code(*NOISE_CENTRE)
+    with Session(hot_city_engine) as session, session.begin():
+        assert len(run(session)) == N * N
+        session.execute(
+            text("UPDATE grids SET valid_to = now() WHERE code = :c AND valid_to IS NULL"),
+            {"c": gone},
+        )
+        rows = run(session)
+        assert len(rows) == N * N - 1 and gone not in {r["grid_code"] for r in rows}
+        session.rollback()  # the shared city stays as built
+    with Session(hot_city_engine) as session:
+        assert gone in {r["grid_code"] for r in run(session)}
