@@ -68,7 +68,8 @@ def _known(session: Session, field: str, value: str) -> None:
         "district": exists().where(District.code == value, boundary_valid_clause(District)),
         "unit": exists().where(Unit.code == value),
     }
-    if not session.scalar(select(checks[field])):
+    # A NUL byte cannot reach PostgreSQL text: no code holds one.
+    if "\x00" in value or not session.scalar(select(checks[field])):
         raise InvalidInput(f"unknown {field} {value!r}", field=field)
 
 
@@ -86,8 +87,16 @@ def hotspot_query(
     unit, is :class:`InvalidInput` naming the field."""
     now = now or datetime.now(local_zone())
     end = parse_time(until, "until") if until is not None else now
-    start = parse_time(since, "since") if since is not None else end - timedelta(DEFAULT_DAYS)
+    try:
+        start = parse_time(since, "since") if since is not None else end - timedelta(DEFAULT_DAYS)
+    except OverflowError as exc:  # 30 days before an until near year 1
+        raise InvalidInput(f"until {until!r} is out of range", field="until") from exc
     if start > now:
+        if since is None:  # the default period before an until far ahead
+            raise InvalidInput(
+                f"the {DEFAULT_DAYS} days before until start in the future; give since",
+                field="until",
+            )
         raise InvalidInput(f"since {start.isoformat()} is in the future", field="since")
     if end <= start:
         raise InvalidInput(

@@ -112,6 +112,9 @@ def test_no_reports_means_no_hotspot(hot_session: Session) -> None:
         ({"category": "no_such_category"}, "category"),
         ({"district": "639999"}, "district"),
         ({"unit": "no-such-unit"}, "unit"),
+        ({"category": "\x00"}, "category"),
+        ({"until": "0001-01-02"}, "until"),
+        ({"until": "2999-01-01"}, "until"),
     ],
 )
 def test_bad_input_names_the_field(
@@ -178,3 +181,9 @@ def test_an_edit_of_the_boundaries_is_seen_at_once(hot_city_engine: Any) -> None
         session.rollback()  # the shared city stays as built
     with Session(hot_city_engine) as session:
         assert gone in {r["grid_code"] for r in run(session)}
+
+
+def test_a_period_may_end_in_the_future(hot_session: Session) -> None:
+    since = (datetime.now(local_zone()) - timedelta(days=10)).isoformat()
+    rows = run(hot_session, since=since, until="2999-01-01")
+    assert grid_code(*NOISE_CENTRE) in by_class(rows, "hot")
