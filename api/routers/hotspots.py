@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.auth import Viewer
 from api.deps import SessionDep
@@ -22,7 +22,7 @@ GEOJSON = "application/geo+json"
 )
 def hotspot_grids(
     session: SessionDep,
-    _: Viewer,
+    who: Viewer,
     since: str | None = Query(
         None,
         description="start, ISO 8601 date or time (local time without offset); "
@@ -36,7 +36,13 @@ def hotspot_grids(
 ) -> Response:
     """Per current grid, the reports received in [since, until) and their Getis-Ord Gi*
     z-score, pseudo p-value and class (hot, cold or not_significant), the hottest first.
-    GeoJSON carries the hot and cold grids only, with the same properties."""
+    GeoJSON carries the hot and cold grids only, with the same properties. A unit's staff
+    see the reports of their own unit."""
+    if who.role == "unit":
+        # A unit's staff see their own cases, as in the incident list.
+        if unit is not None and unit != who.unit_code:
+            raise HTTPException(403, f"a unit token sees the cases of unit {who.unit_code} only")
+        unit = who.unit_code
     q = hotspot_query(session, since, until, category, district, unit)
     rows = hotspots(session, q)
     if format == "geojson":

@@ -8,12 +8,15 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from gis.db import session_scope
 from gis.errors import InvalidInput
 from gis.incidents.due import local_zone
 from gis.incidents.hotspots import classify, gi_star, hotspot_query, hotspots
+from gis.tokens import create_token
+from tests.conftest import LiveServer
 from tests.hotspots.city import (
     EAST,
     LITTER_CENTRE,
@@ -167,7 +170,7 @@ def test_a_grid_without_neighbours_is_never_a_hotspot() -> None:
     assert classify(float(z[0]), float(p[0])) == "not_significant"
 
 
-def test_an_edit_of_the_boundaries_is_seen_at_once(hot_city_engine: Any) -> None:
+def test_an_edit_of_the_boundaries_is_seen_at_once(hot_city_engine: Engine) -> None:
     """The grid layout is kept per boundaries epoch: a grid retired is gone from the answer."""
     gone = grid_code(*NOISE_CENTRE)
     with Session(hot_city_engine) as session, session.begin():
@@ -187,3 +190,17 @@ def test_a_period_may_end_in_the_future(hot_session: Session) -> None:
     since = (datetime.now(local_zone()) - timedelta(days=10)).isoformat()
     rows = run(hot_session, since=since, until="2999-01-01")
     assert grid_code(*NOISE_CENTRE) in by_class(rows, "hot")
+
+
+def test_a_units_staff_see_their_own_cases(
+    hot_city_server: LiveServer, hot_city_engine: Engine
+) -> None:
+    with session_scope(hot_city_engine) as session:
+        staff, _ = create_token(session, "unit", "hot-unit-staff", unit_code=UNIT)
+    with hot_city_server.client() as client:
+        client.headers["Authorization"] = f"Bearer {staff}"
+        rows = client.get("/api/v1/hotspots").json()
+        assert sum(r["count"] for r in rows) == 9 * PER_GRID
+        assert by_class(rows, "hot") <= near(LITTER_CENTRE)
+        other = client.get("/api/v1/hotspots", params={"unit": "someone-else"})
+        assert other.status_code == 403
