@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from gis import migrate as migrations
-from gis.db import check_reachable, database_url, embedded_cluster
+from gis.db import check_reachable, database_url, embedded_cluster, start_embedded
 from gis.settings import get_settings
 
 db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.", no_args_is_help=True)
@@ -25,9 +25,12 @@ def up() -> None:
     """Install PostGIS if needed, initialise on first use and start the cluster."""
     if _uses_external():
         return
-    cluster = embedded_cluster()
-    url = cluster.up()
+    settings = get_settings()
+    cluster = embedded_cluster(settings)
+    url = start_embedded(settings)
     out.print(f"embedded cluster running on 127.0.0.1:{cluster.port} ({cluster.data_dir})")
+    if settings.backup_dir is not None:
+        out.print(f"WAL archived to the backup repository {settings.backup_dir}")
     out.print(url, highlight=False, soft_wrap=True)
 
 

@@ -1,0 +1,77 @@
+"""`wangge backup` and `wangge restore` refuse what cannot work: a clear message, a non-zero
+exit, and nothing made half-way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.test_cluster import run
+
+
+def test_restore_refuses_times_it_cannot_reach(
+    scratch_state_dir: Path, backup_dir: Path, restore_dir: Path
+) -> None:
+    env = {"WANGGE_BACKUP_DIR": str(backup_dir)}
+    up = run(scratch_state_dir, "db", "up", **env)
+    assert up.returncode == 0, up.stderr
+    assert "WAL archived" in up.stdout
+
+    now = datetime.now(UTC).isoformat()
+    none_yet = run(scratch_state_dir, "restore", "--to", now, "--into", str(restore_dir), **env)
+    assert none_yet.returncode != 0 and "no backup" in none_yet.stderr
+
+    taken = run(scratch_state_dir, "backup", "--type", "full", **env)
+    assert taken.returncode == 0, taken.stderr
+    assert "full backup" in taken.stdout
+    listed = run(scratch_state_dir, "backup", "list", **env)
+    assert listed.returncode == 0 and " full " in listed.stdout
+
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    ahead = run(scratch_state_dir, "restore", "--to", future, "--into", str(restore_dir), **env)
+    assert ahead.returncode != 0 and "in the future" in ahead.stderr
+
+    # Local time without an offset is read in WANGGE_TIMEZONE (UTC+8): eight hours back.
+    early = (datetime.now(UTC) + timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+    before = run(scratch_state_dir, "restore", "--to", early, "--into", str(restore_dir), **env)
+    assert before.returncode != 0 and "before the first backup" in before.stderr
+
+    garbled = run(scratch_state_dir, "restore", "--to", "yesterday", "--into", str(restore_dir))
+    assert garbled.returncode != 0 and "ISO 8601" in garbled.stderr
+
+    restore_dir.mkdir()
+    (restore_dir / "keep").write_text("mine")
+    after = datetime.now(UTC).isoformat()
+    taken_dir = run(scratch_state_dir, "restore", "--to", after, "--into", str(restore_dir), **env)
+    assert taken_dir.returncode != 0 and "not empty" in taken_dir.stderr
+    assert [p.name for p in restore_dir.iterdir()] == ["keep"]
+    (restore_dir / "keep").unlink()
+    restore_dir.rmdir()
+    # Nothing of a restore was made for any refusal.
+    assert not restore_dir.exists()
+
+
+def test_a_backup_directory_that_cannot_be_written_is_refused(
+    scratch_state_dir: Path, backup_dir: Path
+) -> None:
+    backup_dir.mkdir(parents=True)
+    backup_dir.chmod(0o555)  # as root too: the cluster's own system user cannot write it
+    env = {"WANGGE_BACKUP_DIR": str(backup_dir)}
+    for args in (
+        ("db", "up"),
+        ("backup",),
+        ("restore", "--to", "2026-01-01T00:00:00+08:00", "--into", str(scratch_state_dir) + "-x"),
+    ):
+        refused = run(scratch_state_dir, *args, **env)
+        assert refused.returncode != 0, args
+        assert "is not a directory the system user" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+    # Nothing started half-way: no cluster, no state folder, no restore folder.
+    assert not scratch_state_dir.exists()
+    assert not Path(str(scratch_state_dir) + "-x").exists()
+
+
+def test_backup_without_a_repository_says_how_to_set_one(scratch_state_dir: Path) -> None:
+    refused = run(scratch_state_dir, "backup", "list")
+    assert refused.returncode != 0 and "WANGGE_BACKUP_DIR" in refused.stderr
+    assert not scratch_state_dir.exists()
