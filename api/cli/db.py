@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
+from api.logs import log_config
 from gis import migrate as migrations
 from gis.db import check_reachable, database_url, embedded_cluster, start_embedded
 from gis.settings import get_settings
@@ -89,14 +94,27 @@ def serve(
     target = database_url(settings, start=True)
     check_reachable(target)
     migrations.upgrade(target)
+    processes = workers or settings.workers
+    if processes > 1:
+        _share_metrics(settings.state_dir / "metrics")
     out.print(f"serving on http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(
         "api.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=processes,
         log_level="info",
+        log_config=log_config(settings.log_format),
     )
+
+
+def _share_metrics(folder: Path) -> None:
+    """Workers write their metrics into ``folder`` (emptied: the last run's are stale), and
+    GET /metrics from any of them adds up all (prometheus-client's multiprocess mode)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    # Named here, not imported from api.observe: prometheus-client reads it at its import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def register(app: typer.Typer) -> None:
