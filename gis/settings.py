@@ -139,10 +139,10 @@ class Settings(BaseSettings):
         " (one object a line: time, level, logger, message, request_id). [text/json]",
     )
     metrics_allow: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["127.0.0.1", "::1"],
-        description="Client addresses or networks allowed to read GET /metrics,"
-        " comma-separated (`10.0.0.0/8,127.0.0.1`); anyone else gets 403. [addresses]",
-        json_schema_extra={"default_shown": "127.0.0.1,::1 (this machine only)"},
+        default_factory=list,
+        description="Client addresses or networks that may read GET /metrics without a token"
+        " (a Prometheus scraper), comma-separated: `127.0.0.1,10.1.0.0/16`; anyone else needs"
+        " an admin token; empty: an admin token always. [addresses]",
     )
 
     # Domain rules (docs/rules.md).

@@ -14,8 +14,8 @@ from tests.conftest import LiveServer
 from tests.events.sse import Stream
 
 
-def scrape(http: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = http.get("/metrics")
+def scrape(http: httpx.Client, admin: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = http.get("/metrics", headers=bearer(admin))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     return {
@@ -39,13 +39,13 @@ def gauge(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 def test_requests_are_counted_by_route_template_and_status(
     http: httpx.Client, tokens: dict[str, str]
 ) -> None:
-    before = scrape(http)
+    before = scrape(http, tokens["admin"])
     for _ in range(3):
         assert http.get("/health").status_code == 200
     missing = http.get("/api/v1/incidents/987654321", headers=bearer(tokens["viewer"]))
     assert missing.status_code == 404
     assert http.get("/no/such/thing").status_code == 404
-    after = scrape(http)
+    after = scrape(http, tokens["admin"])
 
     assert requests_of(after, "/health", "200") - requests_of(before, "/health", "200") == 3
     template = "/api/v1/incidents/{incident_id}"
@@ -74,12 +74,14 @@ def test_requests_are_counted_by_route_template_and_status(
     assert gauge(after, "wangge_db_pool_size") >= 1
 
 
-def test_pool_use_is_the_connections_checked_out(http: httpx.Client, database_url: str) -> None:
-    idle = gauge(scrape(http), "wangge_db_pool_in_use")
+def test_pool_use_is_the_connections_checked_out(
+    http: httpx.Client, database_url: str, tokens: dict[str, str]
+) -> None:
+    idle = gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use")
     # The server runs in this process: a connection taken from its pool shows in the gauge.
     with engine_for(database_url).connect():
-        assert gauge(scrape(http), "wangge_db_pool_in_use") == idle + 1
-    assert gauge(scrape(http), "wangge_db_pool_in_use") == idle
+        assert gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use") == idle + 1
+    assert gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use") == idle
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -88,19 +90,26 @@ def bearer(token: str) -> dict[str, str]:
 
 def test_open_event_streams_are_counted(live_server: LiveServer, tokens: dict[str, str]) -> None:
     with live_server.client() as http:
-        before = gauge(scrape(http), "wangge_sse_clients")
+        before = gauge(scrape(http, tokens["admin"]), "wangge_sse_clients")
         with live_server.client() as other, Stream(other, headers=bearer(tokens["viewer"])) as s:
             s.next()
-            assert gauge(scrape(http), "wangge_sse_clients") == before + 1
+            assert gauge(scrape(http, tokens["admin"]), "wangge_sse_clients") == before + 1
 
 
-def test_metrics_are_refused_to_addresses_not_allowed(database_url: str) -> None:
-    settings = Settings(database_url=database_url, metrics_allow=["10.0.0.0/8"])
-    with LiveServer(database_url, settings) as server, server.client() as http:
-        refused = http.get("/metrics")
-        assert refused.status_code == 403
-        assert "WANGGE_METRICS_ALLOW" in refused.json()["error"]
-        assert http.get("/health").status_code == 200
+def test_metrics_need_an_admin_token_unless_the_address_is_allowed(
+    http: httpx.Client, database_url: str, tokens: dict[str, str]
+) -> None:
+    # By default no address is allowed: this machine too needs an admin token.
+    assert http.get("/metrics").status_code == 401
+    assert http.get("/metrics", headers=bearer(tokens["dispatcher"])).status_code == 403
+    assert http.get("/metrics", headers=bearer(tokens["admin"])).status_code == 200
+
+    for allow, status in ((["10.0.0.0/8"], 401), (["10.0.0.0/8", "127.0.0.1"], 200)):
+        settings = Settings(database_url=database_url, metrics_allow=allow)
+        with LiveServer(database_url, settings) as server, server.client() as scraper:
+            response = scraper.get("/metrics")
+            assert response.status_code == status, (allow, response.text[:200])
+    assert "wangge_http_requests_total" in response.text
 
 
 def test_every_response_carries_a_request_id(http: httpx.Client) -> None:

@@ -50,6 +50,15 @@ def test_restore_refuses_times_it_cannot_reach(
     # Nothing of a restore was made for any refusal.
     assert not restore_dir.exists()
 
+    # Stopped, the cluster cannot archive the WAL it wrote last: recovery ends before a
+    # target after it, and the half-restored cluster is stopped and removed.
+    assert run(scratch_state_dir, "db", "down", **env).returncode == 0
+    late = datetime.now(UTC).isoformat()
+    failed = run(scratch_state_dir, "restore", "--to", late, "--into", str(restore_dir), **env)
+    assert failed.returncode != 0 and "restore failed" in failed.stderr, failed.stderr
+    assert "recovery" in failed.stderr
+    assert not restore_dir.exists()
+
 
 def test_a_backup_directory_that_cannot_be_written_is_refused(
     scratch_state_dir: Path, backup_dir: Path

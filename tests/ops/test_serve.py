@@ -51,6 +51,7 @@ def test_two_workers_log_json_and_share_their_metrics(database_url: str, tmp_pat
         WANGGE_DATABASE_URL=database_url,
         WANGGE_STATE_DIR=str(tmp_path),
         WANGGE_LOG_FORMAT="json",
+        WANGGE_METRICS_ALLOW="127.0.0.1",
     )
     process = subprocess.Popen(
         [*WANGGE, "serve", "--port", str(port), "--workers", "2"],
