@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
+from gis.cluster import Cluster
+from gis.db import libpq_url
 from tests.test_cluster import run
 
 
@@ -13,9 +17,15 @@ def test_restore_refuses_times_it_cannot_reach(
     scratch_state_dir: Path, backup_dir: Path, restore_dir: Path
 ) -> None:
     env = {"WANGGE_BACKUP_DIR": str(backup_dir)}
+    plain = run(scratch_state_dir, "db", "up")
+    assert plain.returncode == 0 and "WAL archived" not in plain.stdout
+    # A repository named later: the running cluster restarts with archiving on.
     up = run(scratch_state_dir, "db", "up", **env)
     assert up.returncode == 0, up.stderr
     assert "WAL archived" in up.stdout
+    url = libpq_url(Cluster(state_dir=scratch_state_dir).url())
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SHOW archive_mode").fetchone() == ("on",)
 
     now = datetime.now(UTC).isoformat()
     none_yet = run(scratch_state_dir, "restore", "--to", now, "--into", str(restore_dir), **env)
