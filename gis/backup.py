@@ -122,10 +122,23 @@ class Repository:
     # -- backups -----------------------------------------------------------------------
 
     def backup(self, kind: str = "incr") -> BackupInfo:
-        """Take a backup (an incremental one falls back to full when there is none yet)."""
+        """Take a backup (an incremental one falls back to full when there is none yet).
+
+        The cluster must be running with archiving into this repository, as ``wangge db
+        up`` leaves it: a backup never starts or restarts it.
+        """
         if kind not in KINDS:
             raise BackupError(f"backup type {kind!r} is not one of {', '.join(KINDS)}")
-        self.start()
+        self.prepare()
+        if not self.cluster.running():
+            raise BackupError("the embedded database is not running; start it with `wangge db up`")
+        wanted = self.archive_settings()
+        if self.cluster.server_settings(list(wanted)) != wanted:
+            raise BackupError(
+                f"the embedded database does not archive its WAL into {self.path}: run"
+                " `wangge db up` with WANGGE_BACKUP_DIR set (it restarts the cluster once)"
+            )
+        self._pgbackrest("stanza-create")
         self._pgbackrest(f"--type={kind}", "backup")
         return self.backups()[-1]
 

@@ -114,7 +114,7 @@ class Cluster:
         if not self.initialised:
             self._initdb()
         wanted = dict(server_settings or {})
-        if self.running() and wanted and self._server_settings(list(wanted)) != wanted:
+        if self.running() and wanted and self.server_settings(list(wanted)) != wanted:
             self.down()
         if not self.running():
             self.start(timeout_s, wanted)
@@ -138,7 +138,8 @@ class Cluster:
             check=True,
         )
 
-    def _server_settings(self, names: list[str]) -> dict[str, str]:
+    def server_settings(self, names: list[str]) -> dict[str, str]:
+        """The running server's values of the settings ``names``."""
         url = self.url("postgres").replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(url, autocommit=True) as conn:
             rows = conn.execute(

@@ -43,7 +43,7 @@ def backup(
         " the first backup is always full.",
     ),
 ) -> None:
-    """Take a backup now (starting the cluster with WAL archiving if needed)."""
+    """Take a backup now, of the cluster `wangge db up` started with WAL archiving."""
     if ctx.invoked_subcommand is not None:
         return
     if kind not in KINDS:

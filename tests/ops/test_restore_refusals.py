@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 
+from gis.backup import BackupError, repository
 from gis.cluster import Cluster
 from gis.db import libpq_url
+from gis.settings import Settings
 from tests.test_cluster import run
 
 
@@ -19,17 +22,23 @@ def test_restore_refuses_times_it_cannot_reach(
     env = {"WANGGE_BACKUP_DIR": str(backup_dir)}
     plain = run(scratch_state_dir, "db", "up")
     assert plain.returncode == 0 and "WAL archived" not in plain.stdout
+    # A backup never restarts the cluster to turn archiving on: `db up` does.
+    unarchived = run(scratch_state_dir, "backup", **env)
+    assert unarchived.returncode != 0 and "does not archive" in unarchived.stderr
     # A repository named later: the running cluster restarts with archiving on.
     up = run(scratch_state_dir, "db", "up", **env)
     assert up.returncode == 0, up.stderr
     assert "WAL archived" in up.stdout
-    url = libpq_url(Cluster(state_dir=scratch_state_dir).url())
+    cluster = Cluster(state_dir=scratch_state_dir)
+    url = libpq_url(cluster.url())
     with psycopg.connect(url) as conn:
         assert conn.execute("SHOW archive_mode").fetchone() == ("on",)
 
-    now = datetime.now(UTC).isoformat()
-    none_yet = run(scratch_state_dir, "restore", "--to", now, "--into", str(restore_dir), **env)
-    assert none_yet.returncode != 0 and "no backup" in none_yet.stderr
+    # The refusals that need no command line are asked of the repository itself.
+    repo = repository(Settings(state_dir=scratch_state_dir, backup_dir=backup_dir), cluster)
+    assert repo is not None
+    with pytest.raises(BackupError, match="no backup"):
+        repo.restore(datetime.now(UTC), restore_dir)
 
     taken = run(scratch_state_dir, "backup", "--type", "full", **env)
     assert taken.returncode == 0, taken.stderr
@@ -45,15 +54,16 @@ def test_restore_refuses_times_it_cannot_reach(
     early = (datetime.now(UTC) + timedelta(minutes=5)).replace(tzinfo=None).isoformat()
     before = run(scratch_state_dir, "restore", "--to", early, "--into", str(restore_dir), **env)
     assert before.returncode != 0 and "before the first backup" in before.stderr
+    with pytest.raises(BackupError, match="before the first backup"):
+        repo.restore(repo.backups()[0].started, restore_dir)
 
     garbled = run(scratch_state_dir, "restore", "--to", "yesterday", "--into", str(restore_dir))
     assert garbled.returncode != 0 and "ISO 8601" in garbled.stderr
 
     restore_dir.mkdir()
     (restore_dir / "keep").write_text("mine")
-    after = datetime.now(UTC).isoformat()
-    taken_dir = run(scratch_state_dir, "restore", "--to", after, "--into", str(restore_dir), **env)
-    assert taken_dir.returncode != 0 and "not empty" in taken_dir.stderr
+    with pytest.raises(BackupError, match="not empty"):
+        repo.restore(datetime.now(UTC), restore_dir)
     assert [p.name for p in restore_dir.iterdir()] == ["keep"]
     (restore_dir / "keep").unlink()
     restore_dir.rmdir()
@@ -63,6 +73,8 @@ def test_restore_refuses_times_it_cannot_reach(
     # Stopped, the cluster cannot archive the WAL it wrote last: recovery ends before a
     # target after it, and the half-restored cluster is stopped and removed.
     assert run(scratch_state_dir, "db", "down", **env).returncode == 0
+    with pytest.raises(BackupError, match="not running"):
+        repo.backup()
     late = datetime.now(UTC).isoformat()
     failed = run(scratch_state_dir, "restore", "--to", late, "--into", str(restore_dir), **env)
     assert failed.returncode != 0 and "restore failed" in failed.stderr, failed.stderr
