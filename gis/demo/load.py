@@ -38,10 +38,11 @@ DEMO_OPERATION = "demo"
 PostLoadStep = Callable[[Session, int], Mapping[str, int]]
 POST_LOAD_STEPS: list[PostLoadStep] = []
 # incidents: loaded by gis.incidents (it appends its step to POST_LOAD_STEPS).
+from gis.demo.history import load_history  # noqa: E402
 from gis.demo.units import dispatch_to_units, store_units  # noqa: E402
 from gis.incidents.demo_day import load_hotline_day  # noqa: E402
 
-POST_LOAD_STEPS.extend((store_units, load_hotline_day, dispatch_to_units))
+POST_LOAD_STEPS.extend((store_units, load_hotline_day, load_history, dispatch_to_units))
 
 
 def _wkb(geom: Any) -> str:
