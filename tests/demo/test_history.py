@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gis.db import make_engine
 from gis.demo import load_demo
 from gis.demo.history import demo_ids, demo_moment
-from gis.demo.month import history_days
+from gis.demo.month import day_shape, history_days
 from gis.incidents.demo_day import HOTLINE_DAY
 from gis.incidents.due import is_working_day, local_date, local_zone
 from gis.incidents.report import daily_report
@@ -70,6 +70,16 @@ def test_thirty_days_before_the_demo_day(reports: list[Row[Any]]) -> None:
         top = {code for code, _ in Counter(r.category_code for r in rows).most_common(3)}
         assert top == {"property_services", "consumer_rights", "noise"}, day
     assert sum(working) / len(working) > 1.3 * sum(resting) / len(resting)
+
+
+def test_holidays_are_quieter_and_make_up_workdays_busy() -> None:
+    def calls(day: date) -> int:
+        return day_shape(2026, day).channels["hotline_call"]
+
+    national_day, sunday = date(2026, 10, 1), date(2026, 10, 11)  # a Thursday, a Sunday
+    make_up, thursday = date(2026, 10, 10), date(2026, 10, 15)  # a Saturday worked (调休)
+    assert calls(national_day) < 0.85 * calls(sunday) < 0.85 * calls(make_up)
+    assert 0.85 < calls(make_up) / calls(thursday) < 1.15
 
 
 def test_calls_come_as_a_hotline_s_do(reports: list[Row[Any]]) -> None:
