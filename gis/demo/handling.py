@@ -23,6 +23,13 @@ from gis.settings import WorkflowRules
 
 DISPATCHERS = tuple(f"12345 dispatcher {k:02d}" for k in range(1, 17))
 STAFF_PER_UNIT = 3
+# The units' staff are named from given names no resident's name uses, so that a staff
+# member shown in a case's log never reads as a reporter (whose name viewers never see).
+STAFF_GIVEN = [
+    c
+    for c in "志宏振德荣祥瑞福彬辉鹏浩博泽宇航亮成达慧婷佳欣悦琳倩颖"
+    if c not in (*plan.GIVEN, *plan.SURNAMES)
+]
 RETURNED = 0.04  # 退单: the unit sends it back, the hotline dispatches it elsewhere
 TRANSFERRED = 0.03  # 转派: the hotline moves it to another unit
 ACCEPTED_LATE = 0.03
@@ -85,7 +92,7 @@ class Desk:
         if names is None:
             rnd = random.Random(f"{self.seed}:staff:{unit}")
             names = tuple(
-                rnd.choice(plan.SURNAMES) + "".join(rnd.choices(plan.GIVEN, k=rnd.randint(1, 2)))
+                rnd.choice(plan.SURNAMES) + "".join(rnd.choices(STAFF_GIVEN, k=rnd.randint(1, 2)))
                 for _ in range(STAFF_PER_UNIT)
             )
             self._staff[unit] = names
