@@ -9,14 +9,21 @@ stands at) is not taken, and nothing after it: the case stays where it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from gis.incidents.due import due_at
+from gis.incidents.due import due_at, local_zone
 from gis.incidents.workflow import accept_due, extended_due
 from gis.settings import WorkflowRules
 
 STEP_GAP = timedelta(seconds=1)  # two steps of one case never share a time
+
+
+@lru_cache(maxsize=4096)
+def _due(day: date, days: int, zone: tzinfo) -> datetime:
+    """:func:`due_at` of a case received on ``day``, in ``zone``."""
+    return due_at(datetime.combine(day, time(12), tzinfo=zone), days).astimezone(zone)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class Clock:
     unit: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """The report's workflow columns (``incident_reports``)."""
 
@@ -68,7 +75,7 @@ class Row:
     rating: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     """An extension request (延期申请, ``incident_requests``); ``id`` is drawn on storing."""
 
@@ -84,7 +91,7 @@ class Request:
     id: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One ``incident_events`` row; a ``request`` key in ``detail`` holds its Request."""
 
@@ -100,7 +107,8 @@ class Event:
 
 @dataclass
 class Life:
-    """A case's steps so far and what they left."""
+    """A case's steps so far and what they left. Times are kept in the hotline's zone (one
+    zone: comparing and subtracting them needs no conversion)."""
 
     case: Case
     clock: Clock
@@ -111,17 +119,24 @@ class Life:
     requests: list[Request] = field(default_factory=list)
     stopped: bool = False
     last: datetime = field(init=False)  # when the last step was taken
+    zone: tzinfo = field(init=False)
 
     def __post_init__(self) -> None:
-        c = self.case
-        self.row = Row(due_at(c.received_at, self.clock.due_days), c.handled_directly)
-        self.last = c.received_at - STEP_GAP
+        self.zone = local_zone()
+        self.end = self.local(self.end)
+        received = self.local(self.case.received_at)
+        due = _due(received.date(), self.clock.due_days, self.zone)
+        self.row = Row(due, self.case.handled_directly)
+        self.last = received - STEP_GAP
+
+    def local(self, at: datetime) -> datetime:
+        return at if at.tzinfo is self.zone else at.astimezone(self.zone)
 
     def _when(self, at: datetime) -> datetime | None:
         """The time of the next step (after the last one), or None from ``end`` on."""
         if self.stopped:
             return None
-        at = max(at.replace(microsecond=0), self.last + STEP_GAP)
+        at = max(self.local(at).replace(microsecond=0), self.last + STEP_GAP)
         if at > self.end:
             self.stopped = True
             return None
@@ -154,7 +169,7 @@ class Life:
     def _dispatch_to(self, at: datetime, unit: str) -> None:
         r = self.row
         r.unit_code, r.dispatched_at, r.accepted_at, r.handler = unit, at, None, None
-        r.accept_due_at = accept_due(at, self.clock.accept_class, self.rules)
+        r.accept_due_at = self.local(accept_due(at, self.clock.accept_class, self.rules))
 
     def dispatch(self, at: datetime, actor: str, unit: str) -> bool:
         if (t := self._when(at)) is None:
@@ -203,9 +218,9 @@ class Life:
         request.decided_by, request.decided_at, request.decision_note = actor, t, note
         detail: dict[str, Any] = {"request": request, "approved": approve, "days": request.days}
         if approve:
-            detail["from_due"] = self.row.due_at.isoformat()
-            self.row.due_at = extended_due(self.row.due_at, request.days)
-            detail["to_due"] = self.row.due_at.isoformat()
+            detail["from_due"] = self.row.due_at.astimezone(UTC).isoformat()
+            self.row.due_at = self.local(extended_due(self.row.due_at, request.days))
+            detail["to_due"] = self.row.due_at.astimezone(UTC).isoformat()
         return self._log(t, actor, "extension_decision", request.unit_code, note, detail)
 
     def urge(self, at: datetime, actor: str, note: str) -> bool:
@@ -262,5 +277,5 @@ class Life:
         self._dispatch_to(t, r.unit_code)
         r.closed_at = r.callback_at = r.replied_at = r.reply = None
         r.rating = None
-        r.due_at = due_at(t, self.clock.due_days)
+        r.due_at = self.local(due_at(t, self.clock.due_days))
         return self._log(t, actor, "transition", r.unit_code, note, detail, "dispatched")

@@ -11,6 +11,7 @@ and calls the resident back the day after. A case stops where the demo's moment 
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -101,22 +102,25 @@ class Desk:
     def at(self, day: date, hour: time) -> datetime:
         return datetime.combine(day, hour, tzinfo=self.zone)
 
+    def local(self, at: datetime) -> datetime:
+        return at if at.tzinfo is self.zone else at.astimezone(self.zone)
+
     def office(self, at: datetime, rnd: random.Random) -> datetime:
         """``at``, or a little after the next office hours begin (working days)."""
-        local = at.astimezone(self.zone)
-        day = local.date()
+        local = self.local(at)
+        day, clock = local.date(), local.time()
         while True:
             if is_working_day(day):
                 for start, stop in OFFICE:
-                    if local < self.at(day, stop):
-                        begin = self.at(day, start)
-                        return local if local >= begin else begin + minutes(rnd.uniform(0, 40))
-            day += timedelta(days=1)
-            local = self.at(day, time(0))
+                    if clock < stop:
+                        if clock >= start:
+                            return local
+                        return self.at(day, start) + minutes(rnd.uniform(0, 40))
+            day, clock = day + timedelta(days=1), time(0)
 
     def working_days(self, start: datetime, due: datetime) -> list[date]:
         """The working days from ``start``'s to the one before ``due``'s."""
-        day, last = start.astimezone(self.zone).date(), due.astimezone(self.zone).date()
+        day, last = self.local(start).date(), self.local(due).date()
         days = []
         while day < last:
             if is_working_day(day):
@@ -126,7 +130,7 @@ class Desk:
 
     def hotline(self, at: datetime, rnd: random.Random) -> datetime:
         """``at`` in the day shift, or early in the next one."""
-        local = at.astimezone(self.zone)
+        local = self.local(at)
         if DAY_SHIFT[0] <= local.time() < DAY_SHIFT[1]:
             return at
         day = local.date() + timedelta(days=1 if local.time() >= DAY_SHIFT[1] else 0)
@@ -137,7 +141,7 @@ class Desk:
         return at if accept_class != "normal" else self.office(at, rnd)
 
     def next_day(self, at: datetime, hour: time, spread_min: float, rnd: random.Random) -> datetime:
-        day = at.astimezone(self.zone).date() + timedelta(days=1)
+        day = self.local(at).date() + timedelta(days=1)
         return self.at(day, hour) + minutes(rnd.uniform(0, spread_min))
 
     def first_unit(self, case: Case, clock: Clock, rnd: random.Random) -> str:
@@ -165,7 +169,7 @@ class Desk:
 
 def live(case: Case, desk: Desk) -> Life:
     """The case's steps from its receipt to the demo's moment."""
-    rnd = random.Random(f"{desk.seed}:case:{case.external_id}")
+    rnd = random.Random(desk.seed << 32 | zlib.crc32(case.external_id.encode()))
     clock = desk.clocks[case.category]
     # The hotline's own answer is taken as the record has it.
     given = case.callback_at or case.closed_at
@@ -239,7 +243,7 @@ def _reply_time(life: Life, late: bool, desk: Desk, rnd: random.Random) -> datet
     days = desk.working_days(start, due)
     if not days:  # the deadline is today: answered today, closed a day late
         return desk.office(start + minutes(rnd.uniform(30, 180)), rnd)
-    day = days[int(rnd.betavariate(1.8, 2.2) * len(days))]
+    day = days[int(rnd.betavariate(2.2, 1.8) * len(days))]
     begin, stop = OFFICE[rnd.randrange(len(OFFICE))]
     span = desk.at(day, stop) - desk.at(day, begin)
     return desk.office(max(desk.at(day, begin) + span * rnd.random(), start + minutes(10)), rnd)
