@@ -19,7 +19,7 @@ from psycopg import Connection
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from gis.demo.casework import Case, Clock, Event, Life, Request
+from gis.demo.casework import Case, Clock, Life, Request
 from gis.demo.handling import Desk, live
 from gis.demo.incidents import CHANNEL_PREFIX
 from gis.demo.month import history_days, month_reports
@@ -129,7 +129,6 @@ def _detail(detail: dict[str, Any]) -> str:
 def _events(lives: Sequence[Life]) -> Iterator[tuple[Any, ...]]:
     for life in lives:
         c = life.case
-        e: Event
         for e in life.events:
             yield (
                 c.id,
