@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from gis.incidents.demo_day import HOTLINE_DAY
 from sqlalchemy import Engine, Row, text
 from sqlalchemy.orm import Session
 
 from gis.db import make_engine
 from gis.demo import load_demo
 from gis.demo.history import demo_ids, demo_moment
+from gis.demo.hotline import HOTLINE_DAY
 from gis.demo.month import day_shape, history_days
 from gis.incidents.due import is_working_day, local_date, local_zone
 from gis.incidents.report import daily_report
