@@ -57,14 +57,14 @@ function wanggeDashboard(cfg) {
     Object.keys(day.other_channels).forEach(function (c) { channels.push({ name: W.channel[c] || c, value: day.other_channels[c] }); });
     chart("chart-channels").setOption(Object.assign({}, base, {
       color: palette, tooltip: { trigger: "item" },
-      legend: Object.assign(legend(), { type: "scroll", bottom: 0, top: "auto" }),
       series: [
-        { name: T.handling, type: "pie", radius: ["0%", "34%"], center: ["50%", "45%"],
+        { name: T.handling, type: "pie", radius: ["0%", "31%"], center: ["54%", "50%"],
           label: { position: "inner", color: "#07152b", fontSize: 15, formatter: "{b}\n{c}" },
           data: [{ name: T.handled_directly, value: day.handled_directly, itemStyle: { color: "#5be3a0" } },
                  { name: T.transferred, value: day.transferred, itemStyle: { color: "#ffc857" } }] },
-        { name: T.by_channel, type: "pie", radius: ["44%", "66%"], center: ["50%", "45%"],
-          label: { color: textColour, fontSize: 15, formatter: "{b} {c}" }, data: channels }
+        { name: T.by_channel, type: "pie", radius: ["40%", "58%"], center: ["54%", "50%"],
+          label: { color: textColour, fontSize: 16, formatter: "{b}\n{c}", overflow: "none" },
+          data: channels.filter(function (c) { return c.value > 0; }) }
       ]
     }), true);
   }
@@ -133,7 +133,7 @@ function wanggeDashboard(cfg) {
 
   // -- the density map: grid tiles coloured by the period's count per grid ------------------
   var counts = {}, max = 0, hot = {}, hotOn = false, days = cfg.density_days[0];
-  var ramp = ["#16325c", "#1f5fae", "#3fa0e0", "#ffd166", "#ff8c42", "#e63946"];
+  var ramp = ["#1f6fd1", "#3fa8e8", "#7fd3c4", "#ffd166", "#ff8c42", "#e63946"];
   function colour(n) {
     if (!n) { return null; }
     var i = Math.min(ramp.length - 1, Math.floor(ramp.length * Math.sqrt(n / Math.max(max, 1)) - 1e-9));
@@ -153,12 +153,17 @@ function wanggeDashboard(cfg) {
     } }
   }).addTo(map);
   D.grids = grids;
+  grids.on("load", function () { D.mapDrawn = true; });
   grids.on("click", function (e) {
     var p = e.layer.properties;
     L.popup().setLatLng(e.latlng).setContent((p.name || p.code) + "：" + (counts[p.code] || 0) + T.cases).openOn(map);
   });
   function legendHtml() {
-    var steps = ramp.map(function (c, i) { return '<i style="background:' + c + '"></i>' + Math.ceil(Math.pow(i / ramp.length, 2) * max); });
+    var seen = {}, steps = [];
+    ramp.forEach(function (c, i) {
+      var from = Math.max(1, Math.ceil(Math.pow(i / ramp.length, 2) * max));
+      if (!seen[from] && from <= Math.max(max, 1)) { seen[from] = true; steps.push('<i style="background:' + c + '"></i>≥' + from); }
+    });
     document.getElementById("map-legend").innerHTML = T.count + "<br>" + steps.join(" ");
   }
   function refreshDensity() {
@@ -168,6 +173,7 @@ function wanggeDashboard(cfg) {
       max = d.max;
       D.density = d;
       legendHtml();
+      D.mapDrawn = false;
       grids.redraw();
     });
   }
@@ -176,6 +182,7 @@ function wanggeDashboard(cfg) {
     b.addEventListener("click", function () {
       days = Number(b.getAttribute("data-days"));
       Array.prototype.forEach.call(document.querySelectorAll(".dash-days button"), function (x) { x.classList.toggle("on", x === b); });
+      D.mapDrawn = false;
       refreshDensity();
       loadHotspots();
     });
