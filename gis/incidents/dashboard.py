@@ -12,6 +12,7 @@ but closed). Overdue: open and past ``due_at`` at that moment.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import exists, select, text
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.incidents.due import local_zone
+from gis.incidents.figure_cache import PAST_DAYS, database_of, past_and_today
 from gis.incidents.rates import Scope, names, rate_window, unit_rates
 from gis.incidents.records import MESSAGE_CHANNELS
 from gis.incidents.report import daily_report, day_bounds
@@ -81,7 +83,13 @@ def open_cases(session: Session, day: date, scope: Scope) -> dict[str, Any]:
     """Open and overdue cases by district and by responsible unit (with names)."""
     at, today = as_of(day)
     sql = (OPEN_NOW_SQL if today else OPEN_THEN_SQL).format(scope=scope.sql())
-    rows = session.execute(text(sql), {"at": at, **scope.params()}).all()
+
+    def read() -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in session.execute(text(sql), {"at": at, **scope.params()})]
+
+    # A past day's end is a fixed moment: kept a few minutes like the other past figures.
+    key = ("open", database_of(session), at, scope.key())
+    rows = read() if today else PAST_DAYS.get(key, read)
     districts = names(session, "SELECT code, name, NULL FROM districts WHERE valid_to IS NULL")
     units = names(session, "SELECT code, name, name_en, kind FROM units")
     by_district: dict[str | None, list[int]] = {}
@@ -129,23 +137,41 @@ GROUP BY 1
 """
 
 
-def trend(session: Session, day: date, scope: Scope) -> list[dict[str, Any]]:
-    """Per local day of the 30 ending on ``day``: received, calls, messages, closed."""
-    since, until = rate_window(day, TREND_DAYS)
+def _trend_rows(
+    session: Session, since: datetime, until: datetime, scope: Scope
+) -> dict[date, tuple[int, int, int, int]]:
+    """Per local day in ``[since, until)``: received, calls, messages, closed."""
     params = {
         "since": since, "until": until, "tz": str(local_zone()),
         "messages": list(MESSAGE_CHANNELS), **scope.params(),
     }  # fmt: skip
-    days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
-    out = {d: {"date": d.isoformat(), "received": 0, "calls": 0, "messages": 0, "closed": 0}
-           for d in days}  # fmt: skip
+    out: dict[date, list[int]] = {}
     for d, received, calls, messages in session.execute(
         text(TREND_RECEIVED_SQL.format(scope=scope.sql())), params
     ):
-        out[d].update(received=int(received), calls=int(calls), messages=int(messages))
+        out.setdefault(d, [0, 0, 0, 0])[:3] = [int(received), int(calls), int(messages)]
     for d, closed in session.execute(text(TREND_CLOSED_SQL.format(scope=scope.sql())), params):
-        out[d]["closed"] = int(closed)
-    return [out[d] for d in days]
+        out.setdefault(d, [0, 0, 0, 0])[3] = int(closed)
+    return {d: (v[0], v[1], v[2], v[3]) for d, v in out.items()}
+
+
+def trend(session: Session, day: date, scope: Scope) -> list[dict[str, Any]]:
+    """Per local day of the 30 ending on ``day``: received, calls, messages, closed (the
+    days before today kept a few minutes, today read afresh)."""
+    since, until = rate_window(day, TREND_DAYS)
+    rows: dict[date, tuple[int, int, int, int]] = {}
+    for start, end, keep in past_and_today(since, until, local_zone()):
+        if keep:
+            key = ("trend", database_of(session), start, end, scope.key())
+            rows.update(PAST_DAYS.get(key, partial(_trend_rows, session, start, end, scope)))
+        else:
+            rows.update(_trend_rows(session, start, end, scope))
+    days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
+    return [
+        dict(zip(("date", "received", "calls", "messages", "closed"),
+                 (d.isoformat(), *rows.get(d, (0, 0, 0, 0))), strict=True))
+        for d in days
+    ]  # fmt: skip
 
 
 DENSITY_SQL = """

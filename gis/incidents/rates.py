@@ -10,12 +10,14 @@ satisfaction (满意率) and reopening (重办率), aggregated in the database.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.incidents.due import local_zone
+from gis.incidents.figure_cache import PAST_DAYS, database_of, past_and_today
 
 RATE_DAYS = 30
 SATISFIED_FROM = 4  # ratings 4-5 count as satisfied
@@ -40,6 +42,9 @@ class Scope:
 
     def params(self) -> dict[str, Any]:
         return {"district": self.district, "unit": self.unit}
+
+    def key(self) -> tuple[str | None, str | None]:
+        return (self.district, self.unit)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -86,20 +91,47 @@ def _with_rates(counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _counts(
+    session: Session, since: datetime, until: datetime, scope: Scope
+) -> dict[str | None, tuple[int, ...]]:
+    """Each unit's counts (:data:`COUNTS`) of cases due or closed in ``[since, until)``."""
+    rows = session.execute(
+        text(RATES_SQL.format(scope=scope.sql())),
+        {"since": since, "until": until, "satisfied": SATISFIED_FROM, **scope.params()},
+    ).all()
+    return {unit: tuple(int(n) for n in numbers) for unit, *numbers in rows}
+
+
+def window_counts(
+    session: Session, since: datetime, until: datetime, scope: Scope
+) -> dict[str | None, list[int]]:
+    """Counts of a window as the sum of its days before today (kept a few minutes, see
+    :mod:`gis.incidents.figure_cache`) and of today (read afresh): each count is of cases
+    whose own date falls in the window, so the parts add up."""
+    total: dict[str | None, list[int]] = {}
+    for start, end, keep in past_and_today(since, until, local_zone()):
+        if keep:
+            key = ("rates", database_of(session), start, end, scope.key())
+            part = PAST_DAYS.get(key, partial(_counts, session, start, end, scope))
+        else:
+            part = _counts(session, start, end, scope)
+        for unit, numbers in part.items():
+            into = total.setdefault(unit, [0] * len(COUNTS))
+            for i, n in enumerate(numbers):
+                into[i] += n
+    return total
+
+
 def unit_rates(session: Session, day: date, scope: Scope | None = None) -> dict[str, Any]:
     """On-time, satisfaction and reopen rates over the 30 days ending on ``day``: the
     whole scope's and each unit's (units with nothing due or closed are left out)."""
     scope = scope or Scope()
     since, until = rate_window(day)
-    rows = session.execute(
-        text(RATES_SQL.format(scope=scope.sql())),
-        {"since": since, "until": until, "satisfied": SATISFIED_FROM, **scope.params()},
-    ).all()
     units = names(session, "SELECT code, name, name_en, kind FROM units")
     total = dict.fromkeys(COUNTS, 0)
     per_unit = []
-    for unit, *numbers in rows:
-        counts = dict(zip(COUNTS, (int(n) for n in numbers), strict=True))
+    for unit, numbers in window_counts(session, since, until, scope).items():
+        counts = dict(zip(COUNTS, numbers, strict=True))
         for k, n in counts.items():
             total[k] += n
         name = units.get(unit or "", (None, None, None))
