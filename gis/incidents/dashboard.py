@@ -32,14 +32,15 @@ DENSITY_DAYS = (1, 7, 30)
 
 def dashboard(session: Session, day: date, scope: Scope, top: int = 10) -> dict[str, Any]:
     """Every figure of the command centre for ``day`` (the page's one JSON request)."""
+    rates = unit_rates(session, day, scope)
     return {
         "date": day.isoformat(),
         "timezone": str(local_zone()),
         "district": scope.district,
         "unit": scope.unit,
-        "day": daily_report(session, day, top, scope),
+        "day": daily_report(session, day, top, scope, rates),
         "open": open_cases(session, day, scope),
-        "rates": unit_rates(session, day, scope),
+        "rates": rates,
         "trend": trend(session, day, scope),
     }
 

@@ -46,9 +46,14 @@ def _scoped(scope: Scope) -> list[Any]:
 
 
 def daily_report(
-    session: Session, day: date, top: int = 10, scope: Scope | None = None
+    session: Session,
+    day: date,
+    top: int = 10,
+    scope: Scope | None = None,
+    rates: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The day's report, of the whole city or of ``scope`` (a district, a unit)."""
+    """The day's report, of the whole city or of ``scope`` (a district, a unit); ``rates``:
+    the scope's :func:`unit_rates` of the day when the caller has them already."""
     scope = scope or Scope()
     start, end = day_bounds(day)
     on_day = (
@@ -89,7 +94,7 @@ def daily_report(
         .limit(top)
     ).all()
     messages = {c: by_channel[c] for c in MESSAGE_CHANNELS}
-    rates = unit_rates(session, day, scope)
+    rates = rates if rates is not None else unit_rates(session, day, scope)
     return {
         "date": day.isoformat(),
         "timezone": str(local_zone()),
