@@ -28,6 +28,7 @@ from gis.models import District, Unit
 
 TREND_DAYS = 30
 DENSITY_DAYS = (1, 7, 30)
+FRAMED_GRIDS = 60
 
 
 def dashboard(session: Session, day: date, scope: Scope, top: int = 10) -> dict[str, Any]:
@@ -196,7 +197,17 @@ def density(session: Session, day: date, days: int, scope: Scope) -> dict[str, A
         {"since": since, "until": until, **scope.params()},
     ).all()
     grids = [{"code": code, "name": name, "count": int(n)} for code, name, n in rows]
+    # Where most reports are: the extent of the busiest grids, for the map to frame.
+    busiest = [g["code"] for g in grids[:FRAMED_GRIDS]]
+    box = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e"
+            " FROM grids WHERE valid_to IS NULL AND code = ANY(:codes)) q"
+        ),
+        {"codes": busiest},
+    ).one()
     return {
+        "bounds": None if box[0] is None else [float(v) for v in box],
         "since": since.isoformat(),
         "until": until.isoformat(),
         "days": days,

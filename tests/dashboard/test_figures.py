@@ -174,6 +174,8 @@ def test_thirty_day_trend_and_density(
     ).json()
     assert grids and {g["code"]: g["count"] for g in density["grids"]} == grids
     assert density["max"] == max(grids.values()) and density["total"] == sum(grids.values())
+    x0, y0, x1, y1 = density["bounds"]
+    assert x0 < x1 and y0 < y1
 
 
 def test_a_district_narrows_every_figure(

@@ -132,7 +132,7 @@ function wanggeDashboard(cfg) {
   function refresh() { return getJSON("/api/v1/dashboard" + query()).then(draw); }
 
   // -- the density map: grid tiles coloured by the period's count per grid ------------------
-  var counts = {}, max = 0, hot = {}, hotOn = false, days = cfg.density_days[0];
+  var framed = false, counts = {}, max = 0, hot = {}, hotOn = false, days = cfg.density_days[0];
   var ramp = ["#1f6fd1", "#3fa8e8", "#7fd3c4", "#ffd166", "#ff8c42", "#e63946"];
   function colour(n) {
     if (!n) { return null; }
@@ -172,6 +172,10 @@ function wanggeDashboard(cfg) {
       d.grids.forEach(function (g) { counts[g.code] = g.count; });
       max = d.max;
       D.density = d;
+      if (!framed && d.bounds) {  // once: then the map stays where the viewer puts it
+        framed = true;
+        map.fitBounds([[d.bounds[1], d.bounds[0]], [d.bounds[3], d.bounds[2]]], { padding: [20, 20] });
+      }
       legendHtml();
       D.mapDrawn = false;
       grids.redraw();
