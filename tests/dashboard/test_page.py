@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -124,6 +125,21 @@ def test_every_panel_drawn_with_the_api_numbers(
         == sum(g["count"] for g in page.evaluate("window.wangge.density.grids"))
         > 0
     )
+    # Hotspots: the toggle shows once the hotspot endpoint answers, with its hot grids.
+    page.wait_for_function("() => !document.getElementById('hotspots-toggle').hidden")
+    with centre.server.client() as http:
+        day = f"{HOTLINE_DAY.isoformat()}T00:00:00+08:00"
+        until = f"{(HOTLINE_DAY + timedelta(days=1)).isoformat()}T00:00:00+08:00"
+        r = http.get(
+            "/api/v1/hotspots",
+            params={"since": day, "until": until, "format": "json"},
+            headers=bearer(centre.tokens["viewer"]),
+        )
+        assert r.status_code == 200, r.text
+    hot = sorted(h["grid_code"] for h in r.json() if h["class"] == "hot")
+    assert hot
+    assert sorted(page.evaluate("Object.keys(window.wangge.hotspots)")) == hot
+    page.check("#hotspots-on")
     assert page.locator("h1").text_content() == "12345热线指挥大屏"
     page.wait_for_timeout(500)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -201,6 +201,7 @@ function wanggeDashboard(cfg) {
       return r.json().then(function (rows) {
         hot = {};
         (Array.isArray(rows) ? rows : []).forEach(function (h) { if (h["class"] === "hot") { hot[h.grid_code] = true; } });
+        D.hotspots = hot;
         document.getElementById("hotspots-toggle").hidden = false;
         grids.redraw();
       });
