@@ -31,6 +31,7 @@ from gis.db import libpq_url, make_engine
 from gis.settings import PROJECT_ROOT, Settings
 
 TEST_STATE_ROOT = PROJECT_ROOT / ".wangge" / "tests"
+TEST_SERVER_SETTINGS = {"max_connections": "500"}
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +44,8 @@ def server_url() -> Iterator[str]:
     state = TEST_STATE_ROOT / f"cluster-{os.getpid()}"
     cluster = Cluster(state_dir=state)
     try:
-        cluster.up()
+        # The session keeps many live servers, each with its pool and its event listener.
+        cluster.up(server_settings=TEST_SERVER_SETTINGS)
         yield cluster.url("postgres")
     finally:
         cluster.destroy()
