@@ -141,7 +141,7 @@
       var pending = (inc.requests || []).some(function (r) { return r.state === "pending"; });
       return (inc.allowed_steps || []).filter(function (s) {
         if (s === "extension_approve" || s === "extension_refuse") { return pending; }
-        if (s === "extension_request") { return !pending; }
+        if (s === "extension_request") { return !pending && !(inc.due_at && new Date(inc.due_at) < new Date()); }
         if (s === "reopen") { return inc.rating === 1 || inc.rating === 2; }
         if (s === "rating") { return !inc.rating; }
         return true;

@@ -95,6 +95,8 @@ function wanggeDesk(cfg) {
     return card.load(id);
   };
   S.refresh = DK.debounce(function () { queue.load(); }, 300);
+  // Nothing picked yet: the first case of the tab shown is.
+  S.on("items", function (items) { if (!S.selected && !S.picking && items.length) { S.select(items[0].id); } });
 
   /* -- live: the event stream, or every poll_s seconds while it is away --------------- */
   var timer = null;
@@ -141,8 +143,7 @@ function wanggeDesk(cfg) {
       $("dk-keys").textContent = S.isDispatcher() ? T.keys + " · " + T.keys_new : T.keys;
       return queue.load();
     }).then(function () {
-      if (!S.selected && S.items.length) { S.select(S.items[0].id); }
-      else if (!S.items.length) { $("dk-card").textContent = T.pick_case; }
+      if (!S.items.length) { $("dk-card").textContent = T.pick_case; }
       live();
       S.loaded.desk = true;
     });
