@@ -17,13 +17,15 @@ run: setup
 	$(VENV)/bin/wangge demo
 	$(VENV)/bin/wangge serve
 
-## test: install everything and run ruff, mypy and the whole pytest suite
+## test: install everything and run ruff, mypy, lint-imports and the whole pytest suite
 test: setup test-sysdeps lint
 	$(PY) -m pytest
 
+## lint: ruff, mypy, and the import contracts of pyproject.toml (lint-imports)
 lint: setup
 	$(VENV)/bin/ruff check api gis tests migrations
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 ## bench: the benchmarks in tests/bench (not part of `make test`); each records its figures
 ## as JSON under tests/bench/results/, then the docs' tables are rendered from them

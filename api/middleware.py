@@ -127,31 +127,20 @@ class GuardMiddleware:
         headers = dict(scope.get("headers") or [])
         send = self._with_headers(send)
 
-        if self.limiter is not None:
-            key = self._rate_key(scope, headers)
-            wait = self.limiter.take(key)
-            if key.startswith("t:"):
-                # Made-up tokens would each get a fresh bucket: refused tokens (401) are
-                # also charged to the client's address, and an address out of them waits.
-                wait = max(wait, self.limiter.take(self._failed_key(scope), spend=False))
-            if wait > 0:
-                retry = str(max(1, math.ceil(wait)))
-                for msg in json_response_messages(
-                    429, f"too many requests; retry in {retry} s", {"Retry-After": retry}
-                ):
-                    await send(msg)
-                return
+        wait = self._wait(scope, headers)
+        if wait > 0:
+            retry = str(max(1, math.ceil(wait)))
+            for msg in json_response_messages(
+                429, f"too many requests; retry in {retry} s", {"Retry-After": retry}
+            ):
+                await send(msg)
+            return
 
         method: str = scope["method"]
         writes = method not in READ_METHODS
         if writes:
             limit = self._body_limit(scope["path"])
-            length = headers.get(b"content-length")
-            too_large = False
-            if length is not None:
-                too_large = not length.isdigit() or int(length) > limit
-            elif b"chunked" in headers.get(b"transfer-encoding", b""):
-                receive, too_large = await _buffer(receive, limit)
+            receive, too_large = await _over_limit(receive, headers, limit)
             if too_large:
                 status_413 = json_response_messages(413, f"request body larger than {limit} bytes")
                 await self._audit(scope, headers, 413)
@@ -186,6 +175,18 @@ class GuardMiddleware:
             await send(message)
 
         return wrapped
+
+    def _wait(self, scope: Scope, headers: dict[bytes, bytes]) -> float:
+        """Seconds until the client may be served (0: now, and a token is spent)."""
+        if self.limiter is None:
+            return 0.0
+        key = self._rate_key(scope, headers)
+        wait = self.limiter.take(key)
+        if key.startswith("t:"):
+            # Made-up tokens would each get a fresh bucket: refused tokens (401) are
+            # also charged to the client's address, and an address out of them waits.
+            wait = max(wait, self.limiter.take(self._failed_key(scope), spend=False))
+        return wait
 
     def _body_limit(self, path: str) -> int:
         if path.rstrip("/").endswith("/bulk"):
@@ -277,6 +278,19 @@ def _who(session: Session, authorization: str) -> tuple[Principal, dict[str, Any
         ),
         {"token": state},
     )
+
+
+async def _over_limit(
+    receive: Receive, headers: dict[bytes, bytes], limit: int
+) -> tuple[Receive, bool]:
+    """Whether a body is above ``limit``: by its Content-Length, else (chunked) by counting
+    it as it arrives; the receive to read the body from after."""
+    length = headers.get(b"content-length")
+    if length is not None:
+        return receive, not length.isdigit() or int(length) > limit
+    if b"chunked" in headers.get(b"transfer-encoding", b""):
+        return await _buffer(receive, limit)
+    return receive, False
 
 
 async def _buffer(receive: Receive, limit: int) -> tuple[Receive, bool]:

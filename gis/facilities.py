@@ -22,11 +22,11 @@ from gis.coords import check_lonlat, to_storage
 from gis.coverage.circles import refresh_service_areas
 from gis.db import session_scope
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.facility_kinds import check_radius, check_type, default_radius_m
 from gis.incidents import reassign_open
-from gis.models import CANTEEN, FACILITY_TYPES, STATION, District, Facility
-from gis.settings import Settings, get_settings
+from gis.models import CANTEEN, STATION, District, Facility
+from gis.settings import Settings
 
-MAX_RADIUS_M = 50_000.0
 CODE_PREFIX = {STATION: "ES", CANTEEN: "EC"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 log = logging.getLogger(__name__)
@@ -39,29 +39,6 @@ class FacilityChange:
     facility_id: int
     type: str
     district_codes: tuple[str, ...]
-
-
-def check_type(kind: str) -> str:
-    if kind not in FACILITY_TYPES:
-        raise InvalidInput(
-            f"unknown facility type {kind!r}; use one of {', '.join(FACILITY_TYPES)}", field="type"
-        )
-    return kind
-
-
-def default_radius_m(kind: str, settings: Settings | None = None) -> float:
-    s = settings or get_settings()
-    return s.station_radius_m if check_type(kind) == STATION else s.canteen_radius_m
-
-
-def check_radius(radius_m: float) -> float:
-    value = float(radius_m)
-    if not value == value or value <= 0 or value > MAX_RADIUS_M:  # NaN fails the first test
-        raise InvalidInput(
-            f"service_radius_m must be > 0 and ≤ {MAX_RADIUS_M:,.0f} m, got {radius_m}",
-            field="service_radius_m",
-        )
-    return value
 
 
 def _check_count(value: int, field: str) -> int:

@@ -80,7 +80,7 @@ def serve(
     ),
 ) -> None:
     """Start the database if needed, migrate, and serve the HTTP API."""
-    import uvicorn
+    import uvicorn  # on use: keeps `wangge` quick to start
 
     settings = get_settings()
     target = database_url(settings, start=True)

@@ -19,7 +19,8 @@ from rich.table import Table
 from api.cli.common import open_session
 from gis.boundaries import LEVELS
 from gis.boundaries.fields import FIELDS, parse_mapping
-from gis.boundaries.imports import ImportResult, import_file
+from gis.boundaries.imports import import_file
+from gis.boundaries.writes import ImportResult
 
 import_app = typer.Typer(
     help="Import boundaries, places or incidents from files.", no_args_is_help=True

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from shapely import STRtree
 
 from gis.assign.metric import degree_tolerance, local_distance_m, metres_per_degree
+from gis.assign.rules import first_per_point
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -109,8 +110,6 @@ class SegmentIndex:
 
     def nearest(self, px: Floats, py: Floats, limit_m: float) -> tuple[Ints, Floats]:
         """Nearest geometry within ``limit_m`` (ties: smallest index) and its ground distance."""
-        from gis.assign.rules import first_per_point
-
         n = len(px)
         best, dist = np.full(n, -1, dtype=np.int64), np.full(n, np.inf)
         if n == 0 or len(self.a) == 0:

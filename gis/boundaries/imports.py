@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,41 +25,14 @@ from sqlalchemy.orm import Session
 from gis.boundaries import BOUNDARY_LEVELS, LEVELS, PARENT_LEVEL, ancestor_code, parent_code
 from gis.boundaries.fields import FIELDS, PARENT_FIELD, map_attributes
 from gis.boundaries.io import SourceLayer, read_layer
+from gis.boundaries.places import import_places
 from gis.boundaries.store import Progress, attribute, features, units
 from gis.boundaries.validate import Units, ValidationReport, validate_layer
+from gis.boundaries.writes import BATCH, ImportResult, as_multi, same_shape
 from gis.errors import InvalidInput
 from gis.models import BOUNDARY_MODELS, SRID, BoundaryVersion
 
 CHILD_LEVEL = {parent: child for child, parent in PARENT_LEVEL.items()}
-BATCH = 500
-
-
-@dataclass
-class ImportResult:
-    level: str
-    source: str
-    crs: str
-    report: ValidationReport
-    dry_run: bool
-    created: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    version_id: int | None = None
-    written: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "level": self.level,
-            "source": self.source,
-            "crs": self.crs,
-            "dry_run": self.dry_run,
-            "written": self.written,
-            "version_id": self.version_id,
-            "created": len(self.created),
-            "changed": len(self.changed),
-            "unchanged": len(self.unchanged),
-            "report": self.report.as_dict(),
-        }
 
 
 def check_level(level: str) -> str:
@@ -97,25 +69,7 @@ def import_file(
             reason=reason,
             progress=progress,
         )
-    from gis.boundaries.places import import_places
-
     return import_places(session, level, layer, mapping=mapping, dry_run=dry_run, progress=progress)
-
-
-def as_multi(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Every polygon as a MultiPolygon (the stored type), exterior rings counter-clockwise.
-
-    One orientation (GeoJSON's right-hand rule) keeps a Shapefile round trip, which
-    turns rings clockwise, from changing what is stored.
-    """
-    parts, index = shapely.get_parts(shapely.orient_polygons(geoms), return_index=True)
-    out = np.empty(len(geoms), dtype=object)
-    out[:] = shapely.multipolygons(parts, indices=index)
-    return out
-
-
-def same_shape(a: NDArray[np.object_], b: NDArray[np.object_]) -> NDArray[np.bool_]:
-    return np.asarray(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), 0.0))
 
 
 def import_boundaries(
@@ -137,23 +91,7 @@ def import_boundaries(
         table = model.__table__.name  # type: ignore[attr-defined]
         session.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
     codes = np.array(["" if c is None else str(c) for c in columns["code"]], dtype=object)
-    file_codes = sorted({c for c in codes if c})
-    parent_units = None
-    touched: list[str] = []
-    if level in PARENT_LEVEL:
-        touched = sorted({parent_code(c, level) for c in file_codes})
-        parent_units = units(session, PARENT_LEVEL[level], touched)
-    polygonal = ~shapely.is_missing(layer.geoms)
-    extent = shapely.envelope(shapely.union_all(shapely.envelope(layer.geoms[polygonal])))
-    others = units(session, level, exclude=file_codes, under=touched, near=extent)
-    report = validate_layer(
-        level,
-        codes,
-        layer.geoms,
-        parent_codes=columns.get(PARENT_FIELD.get(level, ""), None),
-        parents=parent_units,
-        others=others,
-    )
+    report = _validate(session, level, layer, columns, codes)
     report.extend(attribute_defects)
     if level in CHILD_LEVEL:
         report.extend(_stored_children(session, level, codes, layer.geoms))
@@ -164,7 +102,50 @@ def import_boundaries(
         return result
 
     geoms = as_multi(layer.geoms)
-    old_geoms, old_columns = features(session, level, codes=file_codes)
+    _sort_codes(session, level, columns, codes, geoms, result)
+    if dry_run or not (result.created or result.changed):
+        return result
+    _write_version(session, level, layer, columns, codes, geoms, result, author, reason, progress)
+    return result
+
+
+def _validate(
+    session: Session,
+    level: str,
+    layer: SourceLayer,
+    columns: Mapping[str, NDArray[np.object_]],
+    codes: NDArray[np.object_],
+) -> ValidationReport:
+    """The layer's own rules and its fit with the stored parents and the siblings it keeps."""
+    file_codes = sorted({c for c in codes if c})
+    parent_units = None
+    touched: list[str] = []
+    if level in PARENT_LEVEL:
+        touched = sorted({parent_code(c, level) for c in file_codes})
+        parent_units = units(session, PARENT_LEVEL[level], touched)
+    polygonal = ~shapely.is_missing(layer.geoms)
+    extent = shapely.envelope(shapely.union_all(shapely.envelope(layer.geoms[polygonal])))
+    others = units(session, level, exclude=file_codes, under=touched, near=extent)
+    return validate_layer(
+        level,
+        codes,
+        layer.geoms,
+        parent_codes=columns.get(PARENT_FIELD.get(level, ""), None),
+        parents=parent_units,
+        others=others,
+    )
+
+
+def _sort_codes(
+    session: Session,
+    level: str,
+    columns: Mapping[str, NDArray[np.object_]],
+    codes: NDArray[np.object_],
+    geoms: NDArray[np.object_],
+    result: ImportResult,
+) -> None:
+    """Each code of the file as created, changed or unchanged against its current row."""
+    old_geoms, old_columns = features(session, level, codes=sorted({c for c in codes if c}))
     old_index = {str(c): i for i, c in enumerate(old_columns["code"])}
     specs = FIELDS[level]
     for i, code in enumerate(codes):
@@ -177,9 +158,23 @@ def import_boundaries(
             result.unchanged.append(code)
         else:
             result.changed.append(code)
-    if dry_run or not (result.created or result.changed):
-        return result
 
+
+def _write_version(
+    session: Session,
+    level: str,
+    layer: SourceLayer,
+    columns: Mapping[str, NDArray[np.object_]],
+    codes: NDArray[np.object_],
+    geoms: NDArray[np.object_],
+    result: ImportResult,
+    author: str,
+    reason: str,
+    progress: Progress | None,
+) -> None:
+    """One boundary version: changed codes' current rows closed, new rows for them and the
+    created codes opened."""
+    model = BOUNDARY_MODELS[level]
     now = session.execute(select(func.now())).scalar_one()
     districts = {ancestor_code(c, "district") for c in result.created + result.changed}
     version = BoundaryVersion(
@@ -216,7 +211,6 @@ def import_boundaries(
     session.flush()
     result.version_id = version.id
     result.written = True
-    return result
 
 
 def _row(

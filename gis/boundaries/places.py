@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from gis.boundaries import ancestor_code
 from gis.boundaries.fields import FIELDS, map_attributes
-from gis.boundaries.imports import BATCH, ImportResult, as_multi, same_shape
 from gis.boundaries.io import SourceLayer
 from gis.boundaries.store import PLACE_MODELS, Progress, features, to_shapes, units
 from gis.boundaries.validate import Defect, Units, locations, validate_layer
+from gis.boundaries.writes import BATCH, ImportResult, as_multi, same_shape
 from gis.coverage.circles import refresh_service_areas
-from gis.facilities import MAX_RADIUS_M, default_radius_m
+from gis.facility_kinds import MAX_RADIUS_M, default_radius_m
 from gis.models import FACILITY_TYPES, SRID, Compound
 
 

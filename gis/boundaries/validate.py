@@ -7,6 +7,8 @@ the ground (EPSG:4543), locations are lon/lat points a user can paste into a map
 
 The checks are vectorised Shapely 2 over arrays of codes and geometries, so the demo
 generator, boundary edits and the importer all call :func:`validate_layer` the same way.
+Each kind of defect has its checker; those between siblings (overlaps, unmatched edges,
+gaps) are in :mod:`gis.boundaries.siblings`.
 """
 
 from __future__ import annotations
@@ -19,92 +21,24 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis.boundaries import CODE_LENGTH, PARENT_LEVEL, parent_code
+from gis.boundaries import CODE_LENGTH, PARENT_LEVEL
+from gis.boundaries.checked import (
+    PARENT_NOUN,
+    CheckedLayer,
+    area_m2,
+    coordinate,
+    format_m2,
+    indices,
+    located,
+    locations,
+    severity_of,
+)
 from gis.boundaries.defects import Defect, Objects, Units, ValidationReport
-from gis.coords import geometry_to_local
+from gis.boundaries.siblings import Siblings, gaps, overlaps, unmatched_edges
 from gis.settings import get_settings
 
 __all__ = ["Defect", "Units", "ValidationReport", "area_m2", "locations", "validate_layer"]
-NOISE_M2 = 1e-3  # below this an overlap, gap or overhang is floating-point noise, not a sliver
-POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
-PLURAL = {
-    "district": "districts",
-    "street": "streets",
-    "community": "communities",
-    "grid": "grids",
-    "compound": "compounds",
-    "building": "buildings",
-    "facility": "facilities",
-}
-# The unit each level sits in; places (compounds, buildings, facilities) name theirs explicitly.
-PARENT_NOUN = {
-    **PARENT_LEVEL,
-    "compound": "community",
-    "building": "community",
-    "facility": "district",
-}
-POINT_LEVELS = ("building", "facility")
 _REASON = re.compile(r"^(?P<what>.*?)\s*\[(?P<x>[-+\d.eE]+) (?P<y>[-+\d.eE]+)\]")
-
-
-def area_m2(geoms: Any) -> NDArray[np.float64]:
-    """Area on the ground in square metres (EPSG:4543, the Xining Gauss-Kruger zone)."""
-    return np.asarray(shapely.area(geometry_to_local(geoms)), dtype=np.float64)
-
-
-def locations(geoms: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """A point on each geometry (NaN for missing or empty ones)."""
-    points = np.atleast_1d(np.asarray(shapely.point_on_surface(geoms), dtype=object))
-    ok = ~(shapely.is_missing(points) | shapely.is_empty(points))
-    x, y = np.full(len(points), np.nan), np.full(len(points), np.nan)
-    x[ok], y[ok] = shapely.get_x(points[ok]), shapely.get_y(points[ok])
-    return x, y
-
-
-def _maybe(value: float) -> float | None:
-    return None if not np.isfinite(value) else round(float(value), 7)
-
-
-def _located(geoms: Objects, areas: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
-    """Locations of the pieces big enough to report (the others are never shown)."""
-    x, y = np.full(len(geoms), np.nan), np.full(len(geoms), np.nan)
-    big = areas > NOISE_M2
-    if big.any():
-        x[big], y[big] = locations(_polygonal(np.asarray(geoms, dtype=object)[big]))
-    return x, y
-
-
-def _polygonal(geoms: Objects) -> Objects:
-    """The polygonal part of each geometry (intersections may carry touching lines)."""
-    out = geoms.copy()
-    mixed = np.flatnonzero(shapely.get_type_id(geoms) == shapely.GeometryType.GEOMETRYCOLLECTION)
-    for i in mixed:  # rare: only pairs that both overlap and touch
-        parts = shapely.get_parts(geoms[i])
-        out[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), POLYGONAL)])
-    return out
-
-
-def _m2(area: float) -> str:
-    return f"{area:,.1f}" if area >= 1 else f"{area:.4f}"
-
-
-def _where(mask: Any) -> list[int]:
-    return [int(i) for i in np.flatnonzero(mask)]
-
-
-def _sized(kind: str, area: float, tolerance: float) -> str | None:
-    """Severity of an area defect: error above the sliver tolerance, warning below, else none."""
-    if area > tolerance:
-        return "error"
-    if area > NOISE_M2:
-        return "warning"
-    return None
-
-
-def _union(geoms: Objects) -> Any:
-    if len(geoms) and shapely.coverage_is_valid(geoms):
-        return shapely.coverage_union_all(geoms)
-    return shapely.union_all(geoms)
 
 
 def validate_layer(
@@ -132,278 +66,202 @@ def validate_layer(
     tolerance = (
         get_settings().sliver_tolerance_m2 if sliver_tolerance_m2 is None else sliver_tolerance_m2
     )
-    code_arr = np.array(["" if c is None else str(c) for c in codes], dtype=object)
-    geom_arr = np.asarray(geoms, dtype=object)
-    n = len(code_arr)
-    row_no = np.asarray(rows if rows is not None else np.arange(1, n + 1))
-    report = ValidationReport(level=level, count=n)
-    noun = level
-    points = level in POINT_LEVELS
-    wanted = (shapely.GeometryType.POINT,) if points else POLYGONAL
+    layer = CheckedLayer.of(level, codes, geoms, rows, parent_of, tolerance)
+    report = ValidationReport(level=level, count=len(layer.codes))
+    # Geometry, then codes, then parents, then siblings: the order the report lists them in.
+    report.extend(_bad_geometries(layer))
+    report.extend(_invalid_geometries(layer))
+    report.extend(_malformed_codes(layer))
+    report.extend(_duplicate_codes(layer))
+    if parent_codes is not None and level in PARENT_LEVEL:
+        report.extend(_parent_mismatches(layer, parent_codes))
+    parent_index: dict[str, int] = {}
+    if parents is not None and level in PARENT_NOUN:
+        parent_index = {str(c): j for j, c in enumerate(parents.codes)}
+        report.extend(_missing_parents(layer, parent_index))
+        report.extend(_outside_parents(layer, parents, parent_index))
+    siblings = Siblings.of(layer, others if others is not None else Units.empty())
+    report.extend(overlaps(layer, siblings))
+    report.extend(unmatched_edges(layer, siblings))
+    if parents is not None and parent_index and len(siblings.mine) and level in PARENT_LEVEL:
+        report.extend(gaps(layer, siblings, parents, parent_index))
+    return report
 
-    lon, lat = locations(geom_arr)
 
-    def at(i: Any) -> dict[str, Any]:
-        return {"lon": _maybe(lon[i]), "lat": _maybe(lat[i]), "rows": (int(row_no[i]),)}
-
-    # Geometry: present, polygonal, valid (the location of the fault from GEOS).
-    missing = shapely.is_missing(geom_arr) | shapely.is_empty(geom_arr)
-    polygonal = np.isin(shapely.get_type_id(geom_arr), wanted) & ~missing
-    for i in _where(~polygonal):
+def _bad_geometries(layer: CheckedLayer) -> list[Defect]:
+    """Units without a geometry, or with one of the wrong type."""
+    defects = []
+    for i in indices(~layer.polygonal):
         what = (
             "no geometry"
-            if missing[i]
-            else f"a {shapely.GeometryType(shapely.get_type_id(geom_arr[i])).name} geometry"
+            if layer.missing[i]
+            else f"a {shapely.GeometryType(shapely.get_type_id(layer.geoms[i])).name} geometry"
         )
-        report.defects.append(
+        defects.append(
             Defect(
                 "bad_geometry",
                 "error",
-                (code_arr[i],),
-                f"{noun} {code_arr[i]} has {what}; a {'point' if points else 'polygon'} is "
-                "required",
-                **at(i),
+                (layer.codes[i],),
+                f"{layer.level} {layer.codes[i]} has {what}; a "
+                f"{'point' if layer.points else 'polygon'} is required",
+                **layer.at(i),
             )
         )
-    fixed = np.full(n, None, dtype=object)
-    fixed[polygonal] = shapely.force_2d(geom_arr[polygonal])
-    valid = np.zeros(n, dtype=bool)
-    valid[polygonal] = shapely.is_valid(fixed[polygonal])
-    for i in _where(polygonal & ~valid):
-        reason = str(shapely.is_valid_reason(fixed[i]))
+    return defects
+
+
+def _invalid_geometries(layer: CheckedLayer) -> list[Defect]:
+    """Invalid geometries, located where GEOS finds the fault."""
+    defects = []
+    for i in indices(layer.polygonal & ~layer.valid):
+        reason = str(shapely.is_valid_reason(layer.flat[i]))
         match = _REASON.match(reason)
-        x, y = (float(match["x"]), float(match["y"])) if match else (lon[i], lat[i])
+        x, y = (float(match["x"]), float(match["y"])) if match else (layer.lon[i], layer.lat[i])
         what = match["what"] if match else reason
-        report.defects.append(
+        defects.append(
             Defect(
                 "invalid_geometry",
                 "error",
-                (code_arr[i],),
-                f"{noun} {code_arr[i]} has an invalid geometry: {what} at {x:.7f}, {y:.7f}",
-                lon=_maybe(x),
-                lat=_maybe(y),
-                rows=(int(row_no[i]),),
+                (layer.codes[i],),
+                f"{layer.level} {layer.codes[i]} has an invalid geometry: {what} at "
+                f"{x:.7f}, {y:.7f}",
+                lon=coordinate(x),
+                lat=coordinate(y),
+                rows=(int(layer.rows[i]),),
             )
         )
-        fixed[i] = shapely.make_valid(fixed[i], method="structure")
-    usable = polygonal.copy()
-    usable[polygonal] = ~shapely.is_empty(fixed[polygonal])
+    return defects
 
-    # Codes: format per level, duplicates, the stated parent agreeing with the prefix.
-    pattern = re.compile(rf"[0-9]{{{CODE_LENGTH[level]}}}" if level in CODE_LENGTH else r"\S{1,24}")
-    well_formed = np.array([bool(pattern.fullmatch(c)) for c in code_arr], dtype=bool)
-    for i in _where(~well_formed):
-        report.defects.append(
-            Defect(
-                "malformed_code",
-                "error",
-                (code_arr[i],),
-                f"{noun} code {code_arr[i]!r} is malformed: a {level} code has "
-                + (
-                    f"{CODE_LENGTH[level]} digits" if level in CODE_LENGTH else "1 to 24 characters"
-                ),
-                **at(i),
-            )
+
+def _malformed_codes(layer: CheckedLayer) -> list[Defect]:
+    """Codes not in the level's format (digits of its length, else 1 to 24 characters)."""
+    level = layer.level
+    form = f"{CODE_LENGTH[level]} digits" if level in CODE_LENGTH else "1 to 24 characters"
+    return [
+        Defect(
+            "malformed_code",
+            "error",
+            (layer.codes[i],),
+            f"{level} code {layer.codes[i]!r} is malformed: a {level} code has {form}",
+            **layer.at(i),
         )
-    uniq, inverse, counts = np.unique(code_arr, return_inverse=True, return_counts=True)
-    for k in _where((counts > 1) & (uniq != "")):
+        for i in indices(~layer.well_formed)
+    ]
+
+
+def _duplicate_codes(layer: CheckedLayer) -> list[Defect]:
+    """Codes given to more than one unit, once per code with every feature that has it."""
+    uniq, inverse, counts = np.unique(layer.codes, return_inverse=True, return_counts=True)
+    defects = []
+    for k in indices((counts > 1) & (uniq != "")):
         idx = np.flatnonzero(inverse == k)
-        report.defects.append(
+        defects.append(
             Defect(
                 "duplicate_code",
                 "error",
                 (uniq[k],),
-                f"{noun} code {uniq[k]} appears {counts[k]} times (features "
-                f"{', '.join(str(int(row_no[i])) for i in idx)})",
-                lon=_maybe(lon[idx[0]]),
-                lat=_maybe(lat[idx[0]]),
-                rows=tuple(int(row_no[i]) for i in idx),
+                f"{layer.level} code {uniq[k]} appears {counts[k]} times (features "
+                f"{', '.join(str(int(layer.rows[i])) for i in idx)})",
+                lon=coordinate(layer.lon[idx[0]]),
+                lat=coordinate(layer.lat[idx[0]]),
+                rows=tuple(int(layer.rows[i]) for i in idx),
             )
         )
-
-    if parent_of is not None:
-        derived = np.array(["" if p is None else str(p) for p in parent_of], dtype=object)
-    else:
-        derived = np.array(
-            [parent_code(c, level) if level in PARENT_LEVEL else "" for c in code_arr], dtype=object
-        )
-    if parent_codes is not None and level in PARENT_LEVEL:
-        stated = np.array(["" if p is None else str(p) for p in parent_codes], dtype=object)
-        for i in _where(well_formed & (stated != "") & (stated != derived)):
-            report.defects.append(
-                Defect(
-                    "parent_mismatch",
-                    "error",
-                    (code_arr[i], stated[i]),
-                    f"{noun} {code_arr[i]} names parent {stated[i]} but its code puts it in "
-                    f"{derived[i]}",
-                    **at(i),
-                )
-            )
-
-    # Parents: present, and holding their children.
-    parent_index: dict[str, int] = {}
-    if parents is not None and level in PARENT_NOUN:
-        parent_index = {str(c): j for j, c in enumerate(parents.codes)}
-        has_parent = np.array([d in parent_index for d in derived], dtype=bool)
-        for i in _where(well_formed & ~has_parent):
-            whose = f"{noun} {code_arr[i]}: its {PARENT_NOUN[level]}"
-            report.defects.append(
-                Defect(
-                    "missing_parent",
-                    "error",
-                    (code_arr[i], derived[i]),
-                    f"{whose} {derived[i]} is neither in the file nor in the database"
-                    if derived[i]
-                    else f"{whose} is not given and no stored one holds it",
-                    **at(i),
-                )
-            )
-        inside = np.flatnonzero(usable & well_formed & has_parent)
-        if points and len(inside):
-            pgeoms = parents.geoms[[parent_index[d] for d in derived[inside]]]
-            for i in inside[~shapely.covers(pgeoms, fixed[inside])].tolist():
-                report.defects.append(
-                    Defect(
-                        "outside_parent",
-                        "error",
-                        (code_arr[i], derived[i]),
-                        f"{noun} {code_arr[i]} lies outside its {PARENT_NOUN[level]} {derived[i]}",
-                        **at(i),
-                    )
-                )
-        elif len(inside):
-            pgeoms = parents.geoms[[parent_index[d] for d in derived[inside]]]
-            shapely.prepare(parents.geoms)
-            # Only children not plainly covered need the (costly) difference.
-            overhang = np.full(len(inside), shapely.Polygon(), dtype=object)
-            loose = ~shapely.covers(pgeoms, fixed[inside])
-            overhang[loose] = shapely.difference(fixed[inside][loose], pgeoms[loose])
-            areas = area_m2(overhang)
-            ox, oy = _located(overhang, areas)
-            for k, i in enumerate(inside.tolist()):
-                severity = _sized("outside_parent", areas[k], tolerance)
-                if severity:
-                    report.defects.append(
-                        Defect(
-                            "outside_parent",
-                            severity,
-                            (code_arr[i], derived[i]),
-                            f"{noun} {code_arr[i]} reaches {_m2(areas[k])} m² outside its "
-                            f"{PARENT_NOUN[level]} {derived[i]}",
-                            lon=_maybe(ox[k]),
-                            lat=_maybe(oy[k]),
-                            area_m2=round(float(areas[k]), 3),
-                            rows=(int(row_no[i]),),
-                        )
-                    )
-
-    # Siblings: overlaps within the layer and with the current units it does not replace.
-    others = others if others is not None else Units.empty()
-    keep = ~np.isin(others.codes.astype(str), code_arr) if len(others) else np.zeros(0, bool)
-    other_codes, other_geoms = others.codes[keep], others.geoms[keep]
-    mine = np.flatnonzero(usable) if not points else np.zeros(0, dtype=int)
-    pool_geoms = np.concatenate([fixed[mine], other_geoms]).astype(object)
-    pool_codes = np.concatenate([code_arr[mine], other_codes]).astype(object)
-    pool_rows = np.concatenate([row_no[mine], np.zeros(len(other_codes), dtype=int)])
-    overlapping: set[int] = set()
-    if len(mine):
-        tree = shapely.STRtree(pool_geoms)
-        a, b = tree.query(pool_geoms[: len(mine)], predicate="intersects")
-        pair = b > a
-        a, b = a[pair], b[pair]
-        shared = shapely.intersection(pool_geoms[a], pool_geoms[b])
-        areas = area_m2(shared)
-        ox, oy = _located(shared, areas)
-        for k in range(len(a)):
-            severity = _sized("overlap", areas[k], tolerance)
-            if not severity:
-                continue
-            i, j = int(a[k]), int(b[k])
-            overlapping.update((i, j))
-            where = "" if j < len(mine) else " (already stored)"
-            report.defects.append(
-                Defect(
-                    "overlap",
-                    severity,
-                    (pool_codes[i], pool_codes[j]),
-                    f"{PLURAL[level]} {pool_codes[i]} and {pool_codes[j]}{where} overlap by "
-                    f"{_m2(areas[k])} m²",
-                    lon=_maybe(ox[k]),
-                    lat=_maybe(oy[k]),
-                    area_m2=round(float(areas[k]), 3),
-                    rows=tuple(int(r) for r in pool_rows[[i, j]] if r),
-                )
-            )
-        # Edges that do not match vertex for vertex: harmless for areas, but worth fixing.
-        # One warning for the layer: generated or digitised data often has many.
-        edges = shapely.coverage_invalid_edges(pool_geoms)[: len(mine)]
-        loose = [i for i in _where(~shapely.is_empty(edges)) if i not in overlapping]
-        if loose:
-            px, py = locations(edges[loose[0]])
-            listed = ", ".join(str(c) for c in pool_codes[loose[:10]])
-            more = f" and {len(loose) - 10} more" if len(loose) > 10 else ""
-            report.defects.append(
-                Defect(
-                    "unmatched_edges",
-                    "warning",
-                    tuple(str(c) for c in pool_codes[loose]),
-                    f"{len(loose)} {PLURAL[level]} share edges with neighbours that do not match "
-                    f"vertex for vertex ({listed}{more}); areas are unaffected",
-                    lon=_maybe(px[0]),
-                    lat=_maybe(py[0]),
-                    rows=tuple(int(r) for r in pool_rows[loose]),
-                )
-            )
-
-    if parent_index and len(mine) and level in PARENT_LEVEL:
-        report.extend(
-            _gaps(level, derived[mine], pool_geoms, pool_codes, parents, parent_index, tolerance)
-        )
-    return report
+    return defects
 
 
-def _gaps(
-    level: str,
-    my_parents: Objects,
-    pool_geoms: Objects,
-    pool_codes: Objects,
-    parents: Units | None,
-    parent_index: dict[str, int],
-    tolerance: float,
+def _parent_mismatches(
+    layer: CheckedLayer, parent_codes: Sequence[str | None] | Objects
 ) -> list[Defect]:
-    """Parts of each touched parent that no child (in the file or stored) covers."""
-    assert parents is not None
-    touched = np.asarray(sorted({p for p in my_parents if p in parent_index}), dtype=object)
-    if not len(touched):
-        return []
-    pool_parent = np.array([parent_code(str(c), level) for c in pool_codes], dtype=object)
-    mine = np.flatnonzero(np.isin(pool_parent, touched))
-    order = mine[np.argsort(pool_parent[mine], kind="stable")]
-    groups, starts = np.unique(pool_parent[order], return_index=True)
-    # Per parent: small unions and differences cost far less than one of the whole layer.
-    unions = np.empty(len(touched), dtype=object)
-    for g, members in zip(groups, np.split(order, starts[1:]), strict=True):
-        unions[np.searchsorted(touched, g)] = _union(pool_geoms[members])
-    parent_geoms = parents.geoms[[parent_index[p] for p in touched]]
-    pieces, owner = shapely.get_parts(shapely.difference(parent_geoms, unions), return_index=True)
-    areas = area_m2(pieces)
-    px, py = _located(pieces, areas)
+    """A parent stated in the file that is not the one the unit's code puts it in."""
+    stated = np.array(["" if p is None else str(p) for p in parent_codes], dtype=object)
+    derived = layer.derived
+    return [
+        Defect(
+            "parent_mismatch",
+            "error",
+            (layer.codes[i], stated[i]),
+            f"{layer.level} {layer.codes[i]} names parent {stated[i]} but its code puts it in "
+            f"{derived[i]}",
+            **layer.at(i),
+        )
+        for i in indices(layer.well_formed & (stated != "") & (stated != derived))
+    ]
+
+
+def _has_parent(layer: CheckedLayer, parent_index: dict[str, int]) -> NDArray[np.bool_]:
+    return np.array([d in parent_index for d in layer.derived], dtype=bool)
+
+
+def _missing_parents(layer: CheckedLayer, parent_index: dict[str, int]) -> list[Defect]:
+    """Units whose parent is neither in the file nor stored (or, for places, not given)."""
     defects = []
-    for k in range(len(pieces)):
-        severity = _sized("gap", areas[k], tolerance)
+    for i in indices(layer.well_formed & ~_has_parent(layer, parent_index)):
+        whose = f"{layer.level} {layer.codes[i]}: its {PARENT_NOUN[layer.level]}"
+        parent = layer.derived[i]
+        defects.append(
+            Defect(
+                "missing_parent",
+                "error",
+                (layer.codes[i], parent),
+                f"{whose} {parent} is neither in the file nor in the database"
+                if parent
+                else f"{whose} is not given and no stored one holds it",
+                **layer.at(i),
+            )
+        )
+    return defects
+
+
+def _outside_parents(
+    layer: CheckedLayer, parents: Units, parent_index: dict[str, int]
+) -> list[Defect]:
+    """Points outside their parent; polygons reaching out of it by more than noise."""
+    inside = np.flatnonzero(layer.usable & layer.well_formed & _has_parent(layer, parent_index))
+    if not len(inside):
+        return []
+    pgeoms = parents.geoms[[parent_index[d] for d in layer.derived[inside]]]
+    if layer.points:
+        return [
+            Defect(
+                "outside_parent",
+                "error",
+                (layer.codes[i], layer.derived[i]),
+                f"{layer.level} {layer.codes[i]} lies outside its {PARENT_NOUN[layer.level]} "
+                f"{layer.derived[i]}",
+                **layer.at(i),
+            )
+            for i in inside[~shapely.covers(pgeoms, layer.fixed[inside])].tolist()
+        ]
+    return _overhangs(layer, parents, inside, pgeoms)
+
+
+def _overhangs(
+    layer: CheckedLayer, parents: Units, inside: NDArray[np.intp], pgeoms: Objects
+) -> list[Defect]:
+    """The part of each polygon outside its parent: an error above the sliver tolerance."""
+    shapely.prepare(parents.geoms)
+    # Only children not plainly covered need the (costly) difference.
+    overhang = np.full(len(inside), shapely.Polygon(), dtype=object)
+    loose = ~shapely.covers(pgeoms, layer.fixed[inside])
+    overhang[loose] = shapely.difference(layer.fixed[inside][loose], pgeoms[loose])
+    areas = area_m2(overhang)
+    ox, oy = located(overhang, areas)
+    defects = []
+    for k, i in enumerate(inside.tolist()):
+        severity = severity_of("outside_parent", areas[k], layer.tolerance)
         if severity:
-            code = str(touched[owner[k]])
             defects.append(
                 Defect(
-                    "gap",
+                    "outside_parent",
                     severity,
-                    (code,),
-                    f"a gap of {_m2(areas[k])} m² inside {PARENT_LEVEL[level]} {code} is not "
-                    f"covered by any of its {PLURAL[level]}",
-                    lon=_maybe(px[k]),
-                    lat=_maybe(py[k]),
+                    (layer.codes[i], layer.derived[i]),
+                    f"{layer.level} {layer.codes[i]} reaches {format_m2(areas[k])} m² outside its "
+                    f"{PARENT_NOUN[layer.level]} {layer.derived[i]}",
+                    lon=coordinate(ox[k]),
+                    lat=coordinate(oy[k]),
                     area_m2=round(float(areas[k]), 3),
+                    rows=(int(layer.rows[i]),),
                 )
             )
     return defects

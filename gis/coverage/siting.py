@@ -23,7 +23,7 @@ from gis.coverage.snapshot import INCIDENT_HORIZON_DAYS, Snapshot, current_snaps
 from gis.coverage.solvers import CoverageMatrix, Solution, build_matrix, exact, greedy
 from gis.coverage.stats import DAY_S, Scope, resolve_scope, scope_geometry
 from gis.errors import InvalidInput
-from gis.facilities import check_radius, check_type, default_radius_m
+from gis.facility_kinds import check_radius, check_type, default_radius_m
 from gis.models import STATION
 
 OBJECTIVES = ("residents", "households", "elderly_residents", "incidents")

@@ -23,7 +23,7 @@ from gis.coords import geometry_from_local, geometry_to_local
 from gis.coverage.snapshot import INCIDENT_HORIZON_DAYS, Facilities, Points, Snapshot
 from gis.coverage.snapshot import current_snapshot as current_snapshot
 from gis.errors import InvalidInput, NotFound
-from gis.facilities import check_type
+from gis.facility_kinds import check_type
 from gis.models import CANTEEN, FACILITY_TYPES
 
 LEVELS = ("district", "street", "community")

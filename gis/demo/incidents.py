@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from gis.coords import from_storage
+from gis.demo.build import city_for
 from gis.demo.categories import CATEGORIES, Category
 from gis.demo.model import City, rng_for
 from gis.demo.services import person_name
@@ -85,8 +86,6 @@ PHONE_PREFIXES = (
 @lru_cache(maxsize=2)
 def _homes(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Building points and residents of the demo city for the seed."""
-    from gis.demo.load import city_for
-
     city: City = city_for(seed)
     lon = np.array([b.lon for b in city.buildings])
     lat = np.array([b.lat for b in city.buildings])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -20,14 +19,15 @@ from gis.classify import ATTRIBUTES, recompute_classes, stored_counts
 from gis.coverage.circles import refresh_service_areas
 from gis.db import make_engine, session_scope
 from gis.demo import plan
+from gis.demo.build import city_for
 from gis.demo.categories import CATEGORIES
-from gis.demo.city import build_boundaries
+from gis.demo.hotline import load_hotline_day
 from gis.demo.model import City
-from gis.demo.people import populate
-from gis.demo.services import build_branches, build_facilities
 from gis.demo.summary import CHENGZHONG_SQL, COUNT_SQL, DemoSummary, counts
+from gis.demo.units import dispatch_to_units, store_units
 from gis.errors import Conflict
 from gis.models import SRID
+from gis.places import refresh as refresh_place_names
 
 DEMO_AUTHOR = "wangge demo"
 DEMO_OPERATION = "demo"
@@ -36,12 +36,7 @@ DEMO_OPERATION = "demo"
 # and the seed, must add nothing when its data is already there, and returns counts
 # of what it added (shown in the summary).
 PostLoadStep = Callable[[Session, int], Mapping[str, int]]
-POST_LOAD_STEPS: list[PostLoadStep] = []
-# incidents: loaded by gis.incidents (it appends its step to POST_LOAD_STEPS).
-from gis.demo.units import dispatch_to_units, store_units  # noqa: E402
-from gis.incidents.demo_day import load_hotline_day  # noqa: E402
-
-POST_LOAD_STEPS.extend((store_units, load_hotline_day, dispatch_to_units))
+POST_LOAD_STEPS: list[PostLoadStep] = [store_units, load_hotline_day, dispatch_to_units]
 
 
 def _wkb(geom: Any) -> str:
@@ -272,21 +267,6 @@ def store_categories(session: Session) -> int:
     return added
 
 
-def build_city(seed: int) -> City:
-    """The whole demo city in memory (deterministic for a seed)."""
-    city = build_boundaries(seed)
-    populate(city, seed)
-    build_branches(city, seed)
-    build_facilities(city, seed)
-    return city
-
-
-@lru_cache(maxsize=1)
-def city_for(seed: int) -> City:
-    """build_city, kept for the process: the hotline day reuses the city just loaded."""
-    return build_city(seed)
-
-
 def load_demo(url: str, seed: int = 2026) -> DemoSummary:
     """Load the Xining demo city into the database at url; a second run changes nothing."""
     started = time.perf_counter()
@@ -295,6 +275,8 @@ def load_demo(url: str, seed: int = 2026) -> DemoSummary:
     engine = make_engine(url, pool_size=1)
     try:
         summary = _load(engine, seed)
+        with engine.connect() as conn:
+            refresh_place_names(conn)  # built now, so the first place search is quick
     finally:
         engine.dispose()
     summary.seconds = time.perf_counter() - started

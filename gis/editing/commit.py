@@ -20,12 +20,14 @@ import shapely
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from gis import assign
 from gis.assign.epoch import lock_exclusive
 from gis.db import session_scope
-from gis.editing.plan import Plan, plan_edit
+from gis.editing.plan import plan_edit
 from gis.editing.reassign import reassign
 from gis.editing.request import EditRequest
 from gis.editing.state import COMMUNITY_FIELDS, GRID_FIELDS, latest_version
+from gis.editing.types import Plan
 from gis.errors import Conflict, InvalidInput, check_scope
 from gis.settings import Settings
 
@@ -252,8 +254,6 @@ def commit_edit(
     district a district-scoped caller may edit (the edit must lie in it)."""
     with session_scope(engine) as session:
         result = apply_edit(session, req, actor, settings, scope)
-    from gis import assign
-
     assign.invalidate(engine)
     return result
 

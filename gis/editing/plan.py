@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.editing import operations as ops
@@ -22,27 +22,11 @@ from gis.editing.impact import (
 from gis.editing.operations import Outcome, assign_points
 from gis.editing.request import EditRequest, drawn_geometry
 from gis.editing.state import community_of_grid, load_community
+from gis.editing.types import Plan
+from gis.editing.undo import plan_undo
 from gis.editing.validation import community_outlines, validate
 from gis.errors import InvalidInput
 from gis.settings import Settings
-
-
-@dataclass
-class Plan:
-    """What a commit writes. New rows carry an outline or the id of a row to copy (undo)."""
-
-    operation: str
-    district_code: str
-    close_grids: list[str]
-    open_grids: list[dict[str, Any]]
-    close_communities: list[str] = field(default_factory=list)
-    open_communities: list[dict[str, Any]] = field(default_factory=list)
-    branch_moves: list[dict[str, Any]] = field(default_factory=list)
-    place_moves: dict[str, Any] = field(default_factory=dict)
-    # Grids whose open incidents are re-assigned on commit.
-    affected: list[str] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
 
 
 def build_outcome(session: Session, req: EditRequest, settings: Settings) -> Outcome:
@@ -109,8 +93,6 @@ def _grid_row(
 
 def _move_places(outcome: Outcome, session: Session) -> dict[str, Any]:
     """Buildings, compounds and branches of a moved grid now file under the target community."""
-    from sqlalchemy import text
-
     assert outcome.target is not None
     old_code = outcome.retired[0]
     grid = outcome.state.grids[old_code].geom
@@ -192,8 +174,6 @@ def plan_edit(
     session: Session, req: EditRequest, settings: Settings, with_impact: bool = True
 ) -> Plan:
     if req.operation == "undo":
-        from gis.editing.undo import plan_undo
-
         return plan_undo(session, int(req.require("version")))
     outcome = build_outcome(session, req, settings)
     return plan_from_outcome(session, outcome, settings, with_impact)

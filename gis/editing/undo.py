@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis.boundaries import ancestor_code
-from gis.editing.plan import Plan
+from gis.editing.types import Plan
 from gis.errors import Conflict, InvalidInput, NotFound
 
 

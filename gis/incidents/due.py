@@ -57,3 +57,11 @@ def is_overdue(due: datetime | None, closed_at: datetime | None, now: datetime) 
     if due is None:
         return False
     return (closed_at or now) > due
+
+
+def past_notice(due: datetime | None, closed_at: datetime | None, now: datetime, days: int) -> bool:
+    """Open and more than ``days`` working days past due: the case is for a formal notice
+    (通报), beyond the chasing (催办) that starts the day after the deadline."""
+    if due is None or closed_at is not None:
+        return False
+    return now > due_at(due, days)

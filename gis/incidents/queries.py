@@ -11,8 +11,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
-from gis.incidents.due import is_overdue
+from gis.incidents.due import is_overdue, past_notice
 from gis.models import CHANNELS, STATUSES, Incident, IncidentEvent, IncidentMove
+from gis.settings import get_settings
 
 
 @dataclass
@@ -109,11 +110,16 @@ def count_by_status(session: Session, f: IncidentFilter) -> dict[str, int]:
     conds = _conditions(IncidentFilter(**{**f.__dict__, "status": None, "overdue": None}), now)
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in session.execute(
-        select(Incident.status, func.count()).where(*conds).group_by(Incident.status)
+        select(Incident.status, func.count())
+        .select_from(Incident)
+        .where(*conds)
+        .group_by(Incident.status)
     ):
         counts[status] = int(n)
     overdue = session.execute(
-        select(func.count()).where(*conds, Incident.status != "closed", overdue_clause(now))
+        select(func.count())
+        .select_from(Incident)
+        .where(*conds, Incident.status != "closed", overdue_clause(now))
     ).scalar_one()
     return {**counts, "overdue": int(overdue)}
 
@@ -170,6 +176,12 @@ def incident_dict(
         "received_at": _iso(inc.received_at),
         "due_at": _iso(inc.due_at),
         "overdue": is_overdue(inc.due_at, inc.closed_at, now),
+        "notice": past_notice(
+            inc.due_at, inc.closed_at, now, get_settings().loop.notice_after_working_days
+        ),
+        "accept_overdue": inc.status == "dispatched"
+        and inc.accept_due_at is not None
+        and now > inc.accept_due_at,
         "closed_at": _iso(inc.closed_at),
         "callback_at": _iso(inc.callback_at),
         "rating": inc.rating,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import cql2
 from sqlalchemy import (
@@ -27,8 +27,13 @@ from sqlalchemy import (
 
 from gis.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from gis.maps.ogc import Collection
+
+class Filterable(Protocol):
+    """What a filter is translated against (an OGC collection): its whitelisted columns."""
+
+    def column(self, name: str) -> Any:
+        """The column of a published property; InvalidInput for any other name."""
+        ...
 
 
 def instant(text: str, field: str) -> datetime | None:
@@ -72,7 +77,7 @@ def _literal(column: Any, value: Any) -> Any:
     raise InvalidInput(f"{value!r} does not fit property {column.name!r} ({kind})", field="filter")
 
 
-def _translate(c: Collection, node: Any) -> Any:
+def _translate(c: Filterable, node: Any) -> Any:
     if not isinstance(node, dict) or "op" not in node:
         raise InvalidInput("filter must be a boolean expression", field="filter")
     op = str(node["op"]).lower()
@@ -98,7 +103,7 @@ def _translate(c: Collection, node: Any) -> Any:
     raise InvalidInput(f"filter operator {op!r} is not supported here", field="filter")
 
 
-def parse_filter(c: Collection, text: str | None, lang: str | None) -> ColumnElement[bool]:
+def parse_filter(c: Filterable, text: str | None, lang: str | None) -> ColumnElement[bool]:
     if not text:
         return true()
     if lang not in (None, "", "cql2-text", "cql2-json"):

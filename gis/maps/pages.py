@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import folium
+import shapely.geometry
 from branca.element import Element
 from sqlalchemy import Connection
 
@@ -291,8 +292,6 @@ def dispatch_page(
 
 
 def _coords(geometry: dict[str, Any]) -> tuple[list[float], list[float]]:
-    import shapely
-
     b = shapely.geometry.shape(geometry).bounds
     return [b[0], b[2]], [b[1], b[3]]
 

@@ -27,6 +27,7 @@ from gis.models.incidents import (
     IncidentMove,
     IncidentReport,
 )
+from gis.models.place_names import PLACE_KINDS, PlaceName, PlaceNameEpoch
 from gis.models.places import (
     CANTEEN,
     FACILITY_TYPES,
@@ -49,6 +50,7 @@ __all__ = [
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
+    "PLACE_KINDS",
     "REQUEST_KINDS",
     "ROLES",
     "SRID",
@@ -74,6 +76,8 @@ __all__ = [
     "IncidentReport",
     "IncidentRequest",
     "PartyBranch",
+    "PlaceName",
+    "PlaceNameEpoch",
     "Street",
     "Unit",
     "VersionedBoundary",

@@ -150,6 +150,20 @@ class IncidentReport(Base):
         CheckConstraint(_in("status", STATUSES), name="status"),
         CheckConstraint("char_length(description) <= 4000", name="description_length"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        # The desk's queues: open cases by status (and unit), soonest due first.
+        Index(
+            "ix_incident_reports_open_due",
+            "status",
+            "due_at",
+            postgresql_where=text("status <> 'closed'"),
+        ),
+        Index(
+            "ix_incident_reports_open_unit_due",
+            "unit_code",
+            "status",
+            "due_at",
+            postgresql_where=text("status <> 'closed'"),
+        ),
     )
 
 

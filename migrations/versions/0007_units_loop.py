@@ -146,6 +146,16 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_incident_reports_unit_code"), reports, ["unit_code"])
     op.create_index(op.f("ix_incident_reports_merged_into"), reports, ["merged_into"])
+    open_only = sa.text("status <> 'closed'")
+    op.create_index(
+        "ix_incident_reports_open_due", reports, ["status", "due_at"], postgresql_where=open_only
+    )
+    op.create_index(
+        "ix_incident_reports_open_unit_due",
+        reports,
+        ["unit_code", "status", "due_at"],
+        postgresql_where=open_only,
+    )
     op.execute(_view(REPORT_COLUMNS + ", " + LOOP_COLUMNS))
 
     op.add_column("incident_events", sa.Column("unit_code", sa.String(32), nullable=True))
@@ -230,6 +240,8 @@ def downgrade() -> None:
 
     op.execute("DROP VIEW incidents")
     reports = "incident_reports"
+    op.drop_index("ix_incident_reports_open_unit_due", reports)
+    op.drop_index("ix_incident_reports_open_due", reports)
     op.drop_constraint(
         op.f("fk_incident_reports_merged_into_incident_reports"), reports, type_="foreignkey"
     )

@@ -32,12 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import polars as pl
 import psycopg
 import pytest
-import shapely
 from sqlalchemy import Engine, text
 
 from gis.assign import Assigner
@@ -47,14 +44,13 @@ from gis.incidents.bulk import _storage_points
 from gis.incidents.bulk_check import check
 from gis.incidents.bulk_read import read_csv
 from gis.incidents.records import categories
+from tests.bench.reports import write_reports_csv
 from tests.bench.results import pytest_command, record
 
 FULL = 1_000_000
 N = int(os.environ.get("WANGGE_BENCH_BULK", str(FULL)))
 COMMAND = pytest_command(__file__)
 POSTGIS_WAY = "PostGIS `ST_Intersects` join, file → stored rows + events"
-CATEGORIES = ("property_services", "consumer_rights", "noise", "heating", "sanitation")
-CHANNELS = ("hotline_call", "wechat", "patrol")
 STORED = ("incident_reports", "incident_assignments", "incident_events", "incident_moves")
 
 PEER_SQL = """
@@ -102,30 +98,7 @@ def city_engine(city_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="module")
 def bulk_file(tmp_path_factory: pytest.TempPathFactory, city_engine: Engine) -> Path:
     """N reports around grid interiors (some cross edges or fall just outside), as CSV."""
-    grids = Assigner.load(city_engine).snapshot.grid_geom
-    rng = np.random.default_rng(2026)
-    anchors = shapely.get_coordinates(shapely.point_on_surface(grids))
-    pick = rng.integers(0, len(anchors), N)
-    lon = anchors[pick, 0] + rng.normal(0, 0.0015, N)
-    lat = anchors[pick, 1] + rng.normal(0, 0.0012, N)
-    start = np.datetime64("2026-11-02T00:00:00")
-    frame = pl.DataFrame(
-        {
-            "external_id": pl.Series([f"BULK-{i:08d}" for i in range(N)]),
-            "channel": np.array(CHANNELS)[rng.integers(0, len(CHANNELS), N)],
-            "category_code": np.array(CATEGORIES)[rng.integers(0, len(CATEGORIES), N)],
-            "description": "市民反映相关问题，请尽快核实处理",
-            "lon": np.round(lon, 7),
-            "lat": np.round(lat, 7),
-            "crs": "cgcs2000",
-            "received_at": (start + rng.integers(0, 14 * 86400, N).astype("timedelta64[s]")).astype(
-                "datetime64[us]"
-            ),
-        }
-    )
-    path = tmp_path_factory.mktemp("bulk") / "incidents.csv"
-    frame.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S+08:00")
-    return path
+    return write_reports_csv(city_engine, N, tmp_path_factory.mktemp("bulk") / "incidents.csv")
 
 
 def _reset(engine: Engine) -> None:

@@ -404,3 +404,21 @@ def test_list_filters_by_unit_external_id_and_sorts_by_due(
     assert dues == sorted(dues)
     r = city_http.get("/api/v1/incidents", params={"sort": "sideways"}, headers=bearer(dispatcher))
     assert r.status_code == 422 and r.json()["field"] == "sort"
+
+
+def test_counts_match_the_list(city: City, city_http: httpx.Client) -> None:
+    dispatcher = city.tokens["dispatcher"]
+    inc = new_incident(city_http, city, 8)
+    ok(step(city_http, dispatcher, inc["id"], to="dispatched"))
+    grid = inc["assignment"]["grid_code"]
+    params = {"grid": grid, "limit": 1000}
+    listed = ok(city_http.get("/api/v1/incidents", params=params, headers=bearer(dispatcher)))
+    counts = ok(
+        city_http.get("/api/v1/incidents/counts", params={"grid": grid}, headers=bearer(dispatcher))
+    )
+    by_status: dict[str, int] = {}
+    for item in listed["items"]:
+        by_status[item["status"]] = by_status.get(item["status"], 0) + 1
+    assert {k: v for k, v in counts.items() if k != "overdue" and v} == by_status
+    open_overdue = sum(1 for i in listed["items"] if i["overdue"] and i["status"] != "closed")
+    assert counts["overdue"] == open_overdue

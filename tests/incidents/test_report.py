@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from gis.incidents.demo_day import HOTLINE_DAY
+from gis.demo.hotline import HOTLINE_DAY
 from tests.incidents.conftest import bearer
 
 

@@ -154,3 +154,16 @@ def test_overdue_flag_and_filter(
     now = datetime.now(UTC)
     assert is_overdue(now - timedelta(hours=1), None, now)
     assert not is_overdue(now - timedelta(hours=1), now - timedelta(hours=2), now)
+
+
+def test_a_formal_notice_comes_five_working_days_past_due() -> None:
+    from gis.incidents.due import past_notice
+
+    # Due Tuesday 30 Sep 2025; 5 working days later, across National Day: Oct 9, 10, 11
+    # (make-up Saturday), 13, 14 — the notice is due after the end of Oct 14.
+    due = due_at(datetime(2025, 9, 29, 10, 0, tzinfo=UTC), 1)
+    assert due == datetime(2025, 9, 30, 15, 59, 59, tzinfo=UTC)
+    assert not past_notice(due, None, datetime(2025, 10, 14, 12, 0, tzinfo=UTC), 5)
+    assert past_notice(due, None, datetime(2025, 10, 14, 16, 0, tzinfo=UTC), 5)
+    closed = datetime(2025, 10, 20, tzinfo=UTC)
+    assert not past_notice(due, closed, datetime(2025, 10, 21, tzinfo=UTC), 5)

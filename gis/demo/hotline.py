@@ -1,4 +1,4 @@
-"""The demo city's 12345 day (热线一日), loaded through :func:`gis.incidents.ingest`.
+"""The demo city's 12345 day (热线一日), stored through :func:`gis.incidents.ingest`.
 
 A step of ``gis.demo.load_demo``: it runs in the demo's own transaction, before the
 city is committed, so the assigner reads the layers through that transaction's
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gis.assign import Assigner
+from gis.demo.incidents import hotline_day
 from gis.incidents.bulk import ingest
 
 # The day the demo city's hotline report is about (a Wednesday, a working day).
@@ -52,8 +53,6 @@ class _Within:
 
 def load_hotline_day(session: Session, seed: int) -> Mapping[str, int]:
     """Store the demo day's reports unless they are there already; counts what was added."""
-    from gis.demo.incidents import hotline_day
-
     prefix = f"%-{HOTLINE_DAY:%Y%m%d}-%"
     there = session.execute(
         text("SELECT count(*) FROM incidents WHERE external_id LIKE :p"), {"p": prefix}
