@@ -35,6 +35,7 @@ DESK_JS = [
 DESK_CSS = [href for _, href in LEAFLET_CSS] + [f"{STATIC}/desk.css"]
 # Seconds between queue refreshes while the live event stream is unavailable.
 POLL_S = 15
+STREAM_PATH = "/api/v1/events/stream"
 
 
 @router.get("/desk", response_class=HTMLResponse)
@@ -67,6 +68,10 @@ def desk(
         },
         "max_extension_days": settings.loop.max_extension_days,
         "poll_s": POLL_S,
+        # The page follows the event stream where this app serves one, and polls otherwise.
+        "stream": STREAM_PATH
+        if any(getattr(r, "path", None) == STREAM_PATH for r in request.app.routes)
+        else None,
     }
     body = TEMPLATES.get_template("desk.html").render(
         t=t,

@@ -272,6 +272,7 @@
       box.innerHTML = "";
       box.dataset.id = inc.id;
       box.dataset.status = inc.status;
+      box.dataset.shown = Number(box.dataset.shown || 0) + 1;  // each drawing counts
       var similarBox = el("div", { id: "dk-similar" }, [el("p", { className: "dk-muted", textContent: "…" })]);
       [
         el("header", { className: "dk-card-head" }, [

@@ -130,7 +130,7 @@
       placeList.innerHTML = "";
       places.forEach(function (p, i) {
         placeList.appendChild(el("li", { className: i === placeAt ? "dk-hit" : "", dataset: { i: i }, role: "option" }, [
-          el("b", { textContent: p.name }), el("span", { className: "dk-muted", textContent: " " + (T["kind_" + p.kind] || "") + " · " + (p.label || p.code) })
+          el("b", { textContent: p.name }), el("span", { className: "dk-muted", textContent: " " + [T["kind_" + p.kind]].concat((p.label || "").split(" · ").slice(1)).filter(Boolean).join(" · ") })
         ]));
       });
       placeList.hidden = !places.length;

@@ -148,6 +148,7 @@
     function render() {
       var list = $("dk-list");
       list.innerHTML = "";
+      list.dataset.tab = S.tab;
       if (!S.items.length) { list.appendChild(el("li", { className: "dk-empty", textContent: T.empty_queue })); }
       S.items.forEach(function (item) { list.appendChild(row(item)); });
       $("dk-list-note").textContent = S.items.length >= LIMIT ? T.list_capped.replace("{n}", LIMIT) : "";

@@ -117,8 +117,8 @@ function wanggeDesk(cfg) {
     window.wangge.lastEvent = data;
   }
   function live() {
-    if (!window.EventSource) { poll(true); return; }
-    var source = new EventSource("/api/v1/events/stream");
+    if (!window.EventSource || !cfg.stream) { poll(true); return; }
+    var source = new EventSource(cfg.stream);
     Object.keys(DK.W.step).concat(["transition", "extension_decision", "message"]).forEach(function (kind) {
       source.addEventListener(kind, onEvent);
     });
