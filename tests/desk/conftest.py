@@ -208,8 +208,13 @@ class DeskPage:
                 self.page.fill(selector, value)
         self.page.click("#dk-step-go")
 
-    def message(self) -> str:
-        self.page.wait_for_selector("#dk-message:not([hidden])")
+    def message(self, part: str) -> str:
+        """The desk's message once it says ``part`` (the page answers asynchronously)."""
+        self.page.wait_for_function(
+            "part => { const m = document.getElementById('dk-message');"
+            " return !m.hidden && m.textContent.includes(part); }",
+            arg=part,
+        )
         return self.page.inner_text("#dk-message")
 
     def shot(self, name: str) -> Path:

@@ -107,7 +107,7 @@
 
     /* Similar cases (重复诉求): a dispatcher may close this one into one of them. */
     function similar(inc, target) {
-      if (!S.isStaff()) { return; }
+      if (!S.isStaff() || !S.mayRead(inc)) { target.innerHTML = ""; return; }
       DK.api("/api/v1/incidents/" + inc.id + "/similar").then(function (res) {
         if (!res.ok || current !== inc) { return; }
         target.innerHTML = "";
@@ -252,7 +252,7 @@
         } else {
           S.say(DK.errorText(res), false);
           // Refused: the case may have moved on elsewhere; show it as it is now.
-          if (res.status === 403 || res.status === 409) { load(inc.id, true); }
+          if (res.status === 403 || res.status === 409) { load(inc.id, "quiet"); }
         }
       });
     }
@@ -303,10 +303,19 @@
       S.loaded.card = inc.id;
     }
 
-    function load(id, keepMessage) {
+    function formOpen() { var f = $("dk-step-form"); return !!f && !f.hidden; }
+    /* ``mode``: "quiet" keeps the message shown (a refusal's); "background" (a refresh
+     * the viewer did not ask for) also leaves a step form being filled in alone. */
+    var asked = 0;
+    function load(id, mode) {
+      if (mode === "background" && formOpen()) { return Promise.resolve(null); }
+      var mine = ++asked;
       return DK.api("/api/v1/incidents/" + id).then(function (res) {
+        // Only the latest answer is drawn: another case, or a fresher one, may be on its way.
+        if (mine !== asked || S.selected !== id) { return null; }
+        if (mode === "background" && formOpen()) { return null; }
         if (!res.ok) {
-          if (!keepMessage) { S.say(DK.errorText(res), false); }
+          if (!mode) { S.say(DK.errorText(res), false); }
           return null;
         }
         show(res.body);

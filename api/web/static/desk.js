@@ -15,6 +15,9 @@ function wanggeDesk(cfg) {
   var STAFF = ["dispatcher", "planner", "admin"];
   S.isDispatcher = function () { return STAFF.indexOf(S.me.role) >= 0; };
   S.isStaff = function () { return S.isDispatcher() || S.me.role === "unit"; };
+  // A unit's staff read their own unit's cases only (one they just returned is no longer).
+  S.mayRead = function (inc) { return S.me.role !== "unit" || (inc && inc.unit_code === S.me.unit_code); };
+  function reloadable() { return S.selected && S.current && S.current.id === S.selected && S.mayRead(S.current); }
 
   var said = 0;
   S.say = function (text, ok) {
@@ -102,13 +105,13 @@ function wanggeDesk(cfg) {
   var timer = null;
   function poll(on) {
     if (on && !timer) {
-      timer = setInterval(function () { queue.load(); if (S.selected) { card.load(S.selected, true); } }, cfg.poll_s * 1000);
+      timer = setInterval(function () { queue.load(); if (reloadable()) { card.load(S.selected, "background"); } }, cfg.poll_s * 1000);
     } else if (!on && timer) { clearInterval(timer); timer = null; }
     window.wangge.live = on ? "poll" : "stream";
     $("dk-live").textContent = on ? T.live_poll.replace("{s}", cfg.poll_s) : T.live_stream;
     $("dk-live").className = on ? "dk-live-poll" : "dk-live-on";
   }
-  var reloadCard = DK.debounce(function () { if (S.selected) { card.load(S.selected, true); } }, 300);
+  var reloadCard = DK.debounce(function () { if (reloadable()) { card.load(S.selected, "background"); } }, 300);
   function onEvent(e) {
     var data = {};
     try { data = JSON.parse(e.data); } catch (err) { return; }
