@@ -6,7 +6,9 @@ import gc
 import importlib
 import logging
 import pkgutil
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from api import errors
 from api.middleware import GuardMiddleware
 from gis.assign import current_assigner
 from gis.db import database_url, engine_for
+from gis.events import EventHub
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
@@ -48,14 +51,45 @@ def _warm_up(engine: Engine, settings: Settings) -> None:
     gc.freeze()
 
 
+def end_streams(app: FastAPI) -> None:
+    """End the app's open event streams, from any thread: a server waits for open responses
+    before it stops, and an event stream never ends by itself."""
+    app.state.events.close_threadsafe()
+
+
+def _end_streams_on_exit_signals(hub: EventHub) -> None:
+    """Chain onto the server's SIGINT/SIGTERM handlers (uvicorn's, installed before the
+    lifespan starts and restored after it), so a stopping server ends its streams first."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: object, previous: Callable[..., object] = previous) -> None:
+            hub.close_threadsafe()
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+
+
 def create_app(settings: Settings | None = None, url: str | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine_for(url or database_url(settings))
+    target = url or database_url(settings)
+    engine = engine_for(target)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    hub = EventHub(target, sessions)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         _warm_up(engine, settings)
-        yield
+        await hub.start()
+        _end_streams_on_exit_signals(hub)
+        try:
+            yield
+        finally:
+            await hub.stop()
 
     app = FastAPI(
         title="Wangge 网格",
@@ -67,7 +101,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+    app.state.sessionmaker = sessions
+    app.state.events = hub
 
     errors.install(app)
     if settings.cors_origins:

@@ -5,13 +5,15 @@ Roles rank viewer < dispatcher < planner < admin. Without a token a request is
 ``WANGGE_ANONYMOUS_READ`` is on, and never personal data.
 
 A browser cannot put a bearer header on a page load or a tile request, so reads also
-accept the token from the session cookie that the sign-in page (``/maps/sign-in``) sets.
-Writes take the header only: a cookie, which the browser sends on its own, can never
-make a write from another site.
+accept the session cookie that the sign-in page (``/maps/sign-in``) sets: a signed value
+naming the token, never the token itself (:mod:`gis.sign_in`). Writes take the header
+only: a cookie, which the browser sends on its own, can never make a write from another
+site.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -22,7 +24,9 @@ from fastapi import Depends, HTTPException, Request
 from gis import privacy
 from gis.errors import check_scope, in_scope
 from gis.incidents.workflow import Actor
-from gis.tokens import verify_token
+from gis.models import ApiToken
+from gis.sign_in import session_secret, session_token_id
+from gis.tokens import live_token, verify_token
 
 
 @dataclass(frozen=True)
@@ -78,11 +82,21 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def session_token(request: Request) -> str | None:
-    """The session cookie's token, on reads only (see the module docstring)."""
+def session_cookie(request: Request) -> str | None:
+    """The session cookie's value, on reads only (see the module docstring)."""
     if request.method not in READ_METHODS:
         return None
     return request.cookies.get(SESSION_COOKIE) or None
+
+
+def _principal(token: ApiToken) -> Principal:
+    return Principal(
+        role=token.role,
+        name=token.name,
+        token_id=token.id,
+        district_code=token.district_code,
+        unit_code=token.unit_code,
+    )
 
 
 def principal_for(request: Request, plain: str | None) -> Principal:
@@ -96,28 +110,29 @@ def principal_for(request: Request, plain: str | None) -> Principal:
                 detail="invalid or revoked token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Principal(
-            role=token.role,
-            name=token.name,
-            token_id=token.id,
-            district_code=token.district_code,
-            unit_code=token.unit_code,
-        )
+        return _principal(token)
+
+
+def session_principal(request: Request, value: str) -> Principal:
+    """Who a session cookie names. A session that is forged, has ended or whose token was
+    revoked ends quietly: the browser reads on as anonymous, and pages that need more
+    send it to the sign-in page."""
+    token_id = session_token_id(value, session_secret(request.app.state.settings), time.time())
+    if token_id is None:
+        return ANONYMOUS
+    with request.app.state.sessionmaker() as session, session.begin():
+        token = live_token(session, token_id)
+        return ANONYMOUS if token is None else _principal(token)
 
 
 def current_principal(request: Request) -> Principal:
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is None:
         header = bearer_token(request)
-        if header is not None or (cookie := session_token(request)) is None:
+        if header is not None or (cookie := session_cookie(request)) is None:
             cached = principal_for(request, header)
         else:
-            try:
-                cached = principal_for(request, cookie)
-            except HTTPException:
-                # A session whose token was revoked ends quietly: the browser reads on as
-                # anonymous, and pages that need more send it to the sign-in page.
-                cached = ANONYMOUS
+            cached = session_principal(request, cookie)
         request.state.principal = cached
     return cached
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gis.models import Community
 from gis.settings import ClassThresholds, get_settings
+from gis.validity import boundary_valid_clause
 
 CLASSES = ("A", "B", "C", "D")
 UNCLASSIFIED = "unclassified"
@@ -161,7 +162,9 @@ def recompute_classes(
     """Run the rules over every current community and store the result; counts per class."""
     cols = [getattr(Community, name) for name in ATTRIBUTES]
     rows = session.execute(
-        select(Community.id, Community.community_class, *cols).where(Community.valid_to.is_(None))
+        select(Community.id, Community.community_class, *cols).where(
+            boundary_valid_clause(Community)
+        )
     ).all()
     counts = dict.fromkeys(CLASSES, 0)
     changes = []
@@ -185,7 +188,7 @@ def stored_counts(session: Session) -> dict[str, int]:
     """Current communities per stored class; those without one under ``unclassified``."""
     rows = session.execute(
         select(Community.community_class, func.count())
-        .where(Community.valid_to.is_(None))
+        .where(boundary_valid_clause(Community))
         .group_by(Community.community_class)
     ).all()
     counts = dict.fromkeys(CLASSES, 0)

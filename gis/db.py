@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gis.cluster import Cluster
 from gis.settings import Settings, get_settings
 
+EMBEDDED_NOT_RUNNING = "the embedded database is not running; start it with `wangge db up`"
+
 
 class DatabaseUnreachable(RuntimeError):
     """The configured database cannot be reached; the message is one clear line."""
@@ -23,18 +25,32 @@ def embedded_cluster(settings: Settings | None = None) -> Cluster:
     return Cluster(state_dir=s.state_dir, os_user=s.cluster_user, pg_version=s.pg_version)
 
 
-def database_url(settings: Settings | None = None, start: bool = False) -> str:
-    """``WANGGE_DATABASE_URL`` when set; otherwise the embedded cluster (started if asked)."""
+def database_url(settings: Settings | None = None) -> str:
+    """``WANGGE_DATABASE_URL`` when set; otherwise the embedded cluster's. Only looks: it never
+    installs or starts anything (``wangge db up`` does)."""
     s = settings or get_settings()
     if s.database_url:
         url = s.database_url
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    cluster = embedded_cluster(s)
-    if start:
-        return cluster.up()
-    return cluster.url()
+    return embedded_cluster(s).url()
+
+
+def live_database_url(settings: Settings | None = None) -> str:
+    """:func:`database_url` once the database answers, else :class:`DatabaseUnreachable`; the
+    embedded cluster when not running says how to start it (it is never started here)."""
+    s = settings or get_settings()
+    if not s.database_url and embedded_cluster(s).port is None:
+        raise DatabaseUnreachable(EMBEDDED_NOT_RUNNING)
+    url = database_url(s)
+    try:
+        check_reachable(url)
+    except DatabaseUnreachable as exc:
+        if s.database_url:
+            raise
+        raise DatabaseUnreachable(EMBEDDED_NOT_RUNNING) from exc
+    return url
 
 
 def libpq_url(url: str) -> str:

@@ -26,6 +26,7 @@ from gis.facility_kinds import check_radius, check_type, default_radius_m
 from gis.incidents import reassign_open
 from gis.models import CANTEEN, STATION, District, Facility
 from gis.settings import Settings
+from gis.validity import boundary_current, boundary_valid_clause, facility_in_service_clause
 
 CODE_PREFIX = {STATION: "ES", CANTEEN: "EC"}
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
@@ -58,7 +59,7 @@ def _check_in_district(session: Session, district_code: str, lon: float, lat: fl
     row = session.execute(
         text(
             "SELECT ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4490))"
-            " FROM districts WHERE code = :code AND valid_to IS NULL"
+            f" FROM districts WHERE code = :code AND {boundary_current()}"
         ),
         {"code": district_code, "lon": lon, "lat": lat},
     ).first()
@@ -221,12 +222,12 @@ def list_facilities(
         stmt = stmt.where(Facility.type == check_type(type))
     if district is not None:
         if not session.scalar(
-            select(func.count()).where(District.code == district, District.valid_to.is_(None))
+            select(func.count()).where(District.code == district, boundary_valid_clause(District))
         ):
             raise NotFound(f"district {district!r} does not exist", field="district")
         stmt = stmt.where(Facility.district_code == district)
     if not include_retired:
-        stmt = stmt.where(Facility.active.is_(True))
+        stmt = stmt.where(facility_in_service_clause(Facility))
     return list(session.scalars(stmt))
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -221,6 +221,13 @@ class Settings(BaseSettings):
         default=12 * 3600,
         ge=60,
         description="How long the map pages' sign-in session cookie lasts: a working day. [s]",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key (text, at least 32 characters) signing the map session cookies;"
+        " unset: a random key generated on first use and kept in <state_dir>/session_secret"
+        " (mode 600), shared by every worker process. [text]",
     )
     max_vertices: int = Field(
         50_000,

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
@@ -67,10 +67,18 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 def verify_token(session: Session, plain: str) -> ApiToken | None:
     """The live token for ``plain``, or None; records when it was last used."""
+    return _live(session, ApiToken.token_hash == hash_token(plain))
+
+
+def live_token(session: Session, token_id: int) -> ApiToken | None:
+    """The token ``token_id`` if it is live (not revoked), or None; records when it was last
+    used (a map session names its token by id)."""
+    return _live(session, ApiToken.id == token_id)
+
+
+def _live(session: Session, which: ColumnElement[bool]) -> ApiToken | None:
     token = session.scalars(
-        select(ApiToken).where(
-            ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken).where(which, ApiToken.revoked_at.is_(None))
     ).one_or_none()
     now = datetime.now(UTC)
     if token is not None and (

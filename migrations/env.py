@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from gis.db import database_url
+from gis.db import live_database_url
 from gis.models import Base
 
 config = context.config
@@ -20,7 +20,7 @@ def include_object(
 
 
 def run_migrations() -> None:
-    url = config.get_main_option("sqlalchemy.url") or database_url(start=True)
+    url = config.get_main_option("sqlalchemy.url") or live_database_url()
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.app import create_app
+from api.app import create_app, end_streams
 from gis import migrate
 from gis.cluster import Cluster
 from gis.db import libpq_url, make_engine
@@ -155,8 +155,8 @@ class LiveServer:
 
     def __init__(self, url: str, settings: Settings | None = None) -> None:
         self.port = _ephemeral_port()
-        app = create_app(settings or Settings(database_url=url), url=url)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.app = create_app(settings or Settings(database_url=url), url=url)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -174,6 +174,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        end_streams(self.app)
         self.server.should_exit = True
         self.thread.join(timeout=10)
 

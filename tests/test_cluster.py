@@ -25,7 +25,17 @@ def run(state: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]
     )
 
 
+def not_running(result: subprocess.CompletedProcess[str]) -> bool:
+    """A command refused because the embedded cluster is down: exit 2, one line saying how."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    return result.returncode == 2 and len(lines) == 1 and "`wangge db up`" in lines[0]
+
+
 def test_up_reuses_data_and_down_stops(scratch_state_dir: Path) -> None:
+    # Only `db up` starts the cluster: other commands say how and leave nothing behind.
+    for args in (("migrate",), ("token", "list")):
+        assert not_running(run(scratch_state_dir, *args))
+    assert not (scratch_state_dir / "pgdata").exists()
     first = run(scratch_state_dir, "db", "up")
     assert first.returncode == 0, first.stderr
     url = run(scratch_state_dir, "db", "url").stdout.strip()
@@ -39,6 +49,8 @@ def test_up_reuses_data_and_down_stops(scratch_state_dir: Path) -> None:
     assert "stopped" in run(scratch_state_dir, "db", "down").stdout
     stopped = run(scratch_state_dir, "db", "status")
     assert stopped.returncode == 3 and "stopped" in stopped.stdout
+    assert not_running(run(scratch_state_dir, "migrate"))
+    assert run(scratch_state_dir, "db", "status").returncode == 3  # still stopped
     assert "not running" in run(scratch_state_dir, "db", "down").stdout
 
     assert run(scratch_state_dir, "db", "up").returncode == 0

@@ -8,14 +8,12 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gis.db import check_reachable, database_url, engine_for, session_scope
+from gis.db import engine_for, live_database_url, session_scope
 
 
 def open_engine() -> Engine:
-    """The engine of the database in use; starts the embedded cluster when it is the default."""
-    url = database_url(start=True)
-    check_reachable(url)
-    return engine_for(url)
+    """The engine of the database in use, which must be running (``wangge db up``)."""
+    return engine_for(live_database_url())
 
 
 @contextmanager

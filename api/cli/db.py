@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 
 from gis import migrate as migrations
-from gis.db import check_reachable, database_url, embedded_cluster
+from gis.db import check_reachable, database_url, embedded_cluster, live_database_url
 from gis.settings import get_settings
 
 db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.", no_args_is_help=True)
@@ -65,9 +65,8 @@ def url() -> None:
 
 
 def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Bring the schema up to date (starts the embedded cluster when it is the default)."""
-    target = database_url(start=True)
-    check_reachable(target)
+    """Bring the schema up to date (the database must be running: ``wangge db up``)."""
+    target = live_database_url()
     migrations.upgrade(target, revision)
     out.print(f"schema at revision {migrations.current_revision(target)}")
 
@@ -83,8 +82,9 @@ def serve(
     import uvicorn  # on use: keeps `wangge` quick to start
 
     settings = get_settings()
-    target = database_url(settings, start=True)
-    check_reachable(target)
+    if not settings.database_url:
+        embedded_cluster(settings).up()  # as `wangge db up`
+    target = live_database_url(settings)
     migrations.upgrade(target)
     out.print(f"serving on http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(

@@ -19,8 +19,9 @@ from gis.coords import normalize_crs
 from gis.errors import InvalidInput
 from gis.incidents import bulk, card, queries, similar
 from gis.incidents.bulk_read import detect_format
+from gis.incidents.fields import MAX_DESCRIPTION, MAX_REPORTER_NAME
 from gis.incidents.intake import create_incident
-from gis.incidents.records import MAX_DESCRIPTION, MAX_REPORTER_NAME, IncidentIn
+from gis.incidents.records import IncidentIn
 from gis.incidents.workflow import TARGETS, Step, allowed_steps, apply_step, merge
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])

@@ -6,10 +6,12 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
 
 from api.auth import Viewer
 from api.deps import SessionDep
-from gis.incidents.report import daily_report
+from gis.incidents.bulletin import bulletin
+from gis.incidents.report import check_day, daily_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -22,4 +24,17 @@ def daily(
     top: int = Query(10, ge=1, le=100, description="how many top categories"),
 ) -> dict[str, Any]:
     """Calls and messages by channel, handled directly vs transferred, callbacks, top categories."""
+    check_day(date)
     return daily_report(session, date, top)
+
+
+@router.get("/daily.txt", response_class=PlainTextResponse)
+def daily_text(
+    session: SessionDep,
+    _: Viewer,
+    date: date = Query(description="the local day, YYYY-MM-DD"),
+) -> PlainTextResponse:
+    """The day in the hotline's own wording (热线日报): calls, messages by channel, handled
+    directly, transferred, callbacks, hot topics."""
+    check_day(date)
+    return PlainTextResponse(bulletin(daily_report(session, date), date))

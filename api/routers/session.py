@@ -2,12 +2,14 @@
 
 ``GET /maps/sign-in`` shows the form; ``POST /maps/sign-in`` checks the token and sets
 an HttpOnly, SameSite=Strict cookie that lets the browser read pages, tiles and
-features as that token (never write: see :mod:`api.auth`); ``POST /maps/sign-out``
+features as that token (never write: see :mod:`api.auth`); the cookie holds a signed
+session naming the token (:mod:`gis.sign_in`), not the token. ``POST /maps/sign-out``
 drops it. These are the only routes that take no role: they are how a role is shown.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -17,6 +19,7 @@ from api.auth import SESSION_COOKIE, SIGN_IN_PATH, principal_for
 from api.deps import SettingsDep
 from api.routers.maps import PAGE_HEADERS, TEMPLATES
 from gis.maps.i18n import texts
+from gis.sign_in import new_session, session_secret
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -67,9 +70,13 @@ def sign_in(
     # The audit entry of this request names who signed in.
     request.state.principal = principal
     response = RedirectResponse(target, status_code=303)
+    assert principal.token_id is not None  # a signed-in principal is a stored token
+    value = new_session(
+        principal.token_id, settings.session_max_age_s, session_secret(settings), time.time()
+    )
     response.set_cookie(
         SESSION_COOKIE,
-        token.strip(),
+        value,
         max_age=settings.session_max_age_s,
         path="/",
         httponly=True,

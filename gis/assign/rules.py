@@ -64,10 +64,15 @@ def candidates_per_point(n: int, point: Ints, value: Ints) -> Ints:
 
 def covering(tree: STRtree, px: Floats, py: Floats) -> tuple[Ints, Ints]:
     """Per point: how many geometries cover it (boundary included) and the smallest index."""
-    n = len(px)
+    return covering_points(tree, shapely.points(px, py))
+
+
+def covering_points(tree: STRtree, points: NDArray[Any]) -> tuple[Ints, Ints]:
+    """:func:`covering` for an array of shapely points (a missing point is covered by none)."""
+    n = len(points)
     if len(tree) == 0 or n == 0:
         return np.zeros(n, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    pi, gi = tree.query(shapely.points(px, py), predicate="intersects")
+    pi, gi = tree.query(points, predicate="intersects")
     counts = np.bincount(pi, minlength=n).astype(np.int64)
     return counts, first_per_point(n, pi.astype(np.int64), gi.astype(np.int64))
 

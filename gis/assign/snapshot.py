@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, text
 from gis.assign.epoch import current_epochs
 from gis.assign.metric import degree_tolerance
 from gis.models import STATION
-from gis.validity import boundary_valid, facility_in_service
+from gis.validity import boundary_closed_by, boundary_valid, facility_in_service
 
 Objects = NDArray[np.object_]
 
@@ -107,7 +107,7 @@ def version_at(conn: Connection, at: datetime | None) -> int | None:
     # The newest version that opened a row valid at ``at`` or closed one before it.
     parts = " UNION ALL ".join(
         f"SELECT max(version_id) FROM {t} WHERE {_valid(at)}"
-        f" UNION ALL SELECT max(retired_version_id) FROM {t} WHERE valid_to <= :at"
+        f" UNION ALL SELECT max(retired_version_id) FROM {t} WHERE {boundary_closed_by(None)}"
         for t in ("districts", "streets", "communities", "grids")
     )
     value = conn.execute(text(f"SELECT max(v) FROM ({parts}) AS s(v)"), {"at": at}).scalar()

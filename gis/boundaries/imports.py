@@ -31,6 +31,7 @@ from gis.boundaries.validate import Units, ValidationReport, validate_layer
 from gis.boundaries.writes import BATCH, ImportResult, as_multi, same_shape
 from gis.errors import InvalidInput
 from gis.models import BOUNDARY_MODELS, SRID, BoundaryVersion
+from gis.validity import boundary_valid_clause
 
 CHILD_LEVEL = {parent: child for child, parent in PARENT_LEVEL.items()}
 
@@ -195,7 +196,7 @@ def _write_version(
     if result.changed:
         session.execute(
             update(model)
-            .where(model.valid_to.is_(None), model.code.in_(result.changed))
+            .where(boundary_valid_clause(model), model.code.in_(result.changed))
             .values(valid_to=now, retired_version_id=version.id)
         )
     write = set(result.created + result.changed)

@@ -17,7 +17,7 @@ from gis.boundaries import BOUNDARY_LEVELS
 from gis.boundaries.fields import FIELDS, Field
 from gis.boundaries.validate import Units
 from gis.models import BOUNDARY_MODELS, SRID, Building, Compound, Facility
-from gis.validity import boundary_valid
+from gis.validity import boundary_valid, boundary_valid_clause
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a long step advances."""
@@ -57,7 +57,7 @@ def units(
     """Current units of a level: those with ``codes``, or those under a parent code in
     ``under`` or whose box meets geometry ``near``; ``exclude`` drops codes."""
     model = BOUNDARY_MODELS[level]
-    query = select(model.code, func.ST_AsBinary(model.geom)).where(model.valid_to.is_(None))
+    query = select(model.code, func.ST_AsBinary(model.geom)).where(boundary_valid_clause(model))
     if codes is not None:
         query = query.where(model.code.in_(list(codes)))
     else:

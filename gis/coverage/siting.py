@@ -25,6 +25,7 @@ from gis.coverage.stats import DAY_S, Scope, resolve_scope, scope_geometry
 from gis.errors import InvalidInput
 from gis.facility_kinds import check_radius, check_type, default_radius_m
 from gis.models import STATION
+from gis.validity import boundary_current
 
 OBJECTIVES = ("residents", "households", "elderly_residents", "incidents")
 CANDIDATE_SOURCES = ("lattice", "grid_centroids")
@@ -63,7 +64,7 @@ def candidate_sites(
             rows = conn.execute(
                 text(
                     "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM grids"
-                    " WHERE valid_to IS NULL AND district_code = :d ORDER BY code) s"
+                    f" WHERE {boundary_current()} AND district_code = :d ORDER BY code) s"
                 ),
                 {"d": scope.code},
             ).all()

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 
 from gis.coords import geometry_to_local, to_local
 from gis.coverage.circles import geodesic_circles
+from gis.validity import facility_in_service
 
 INCIDENT_HORIZON_DAYS = 366  # the longest window coverage statistics accept
 
@@ -112,7 +113,7 @@ def _facilities(conn: Connection) -> Facilities:
         text(
             "SELECT id, code, name, type, district_code, ST_X(geom), ST_Y(geom),"
             " service_radius_m, staff, seats, ST_AsBinary(service_area)"
-            " FROM facilities WHERE active ORDER BY id"
+            f" FROM facilities WHERE {facility_in_service(None, False)} ORDER BY id"
         )
     ).all()
     cols = list(zip(*rows, strict=True)) if rows else [()] * 11

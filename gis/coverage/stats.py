@@ -25,6 +25,7 @@ from gis.coverage.snapshot import current_snapshot as current_snapshot
 from gis.errors import InvalidInput, NotFound
 from gis.facility_kinds import check_type
 from gis.models import CANTEEN, FACILITY_TYPES
+from gis.validity import boundary_current
 
 LEVELS = ("district", "street", "community")
 TABLES = {"district": "districts", "street": "streets", "community": "communities"}
@@ -63,7 +64,7 @@ def resolve_scope(
     level, code = chosen[-1]
     with engine.connect() as conn:
         name = conn.execute(
-            text(f"SELECT name FROM {TABLES[level]} WHERE code = :c AND valid_to IS NULL"),
+            text(f"SELECT name FROM {TABLES[level]} WHERE code = :c AND {boundary_current()}"),
             {"c": code},
         ).scalar_one_or_none()
     if name is None:
@@ -74,7 +75,7 @@ def resolve_scope(
 def scope_geometry(engine: Engine, snap: Snapshot, scope: Scope) -> Any:
     key = ("scope", scope.level, scope.code)
     if key not in snap.cache:
-        sql = "SELECT ST_AsBinary(ST_Union(geom)) FROM {t} WHERE valid_to IS NULL"
+        sql = "SELECT ST_AsBinary(ST_Union(geom)) FROM {t} WHERE " + boundary_current()
         params: dict[str, Any] = {}
         if scope.level is None:
             sql = sql.format(t="districts")

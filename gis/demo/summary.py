@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.validity import boundary_current
+
 
 @dataclass
 class DemoSummary:
@@ -35,13 +37,14 @@ class DemoSummary:
         return out
 
 
+CURRENT = boundary_current()
 COUNT_SQL = {
-    "districts": "SELECT count(*) FROM districts WHERE valid_to IS NULL",
-    "streets and towns": "SELECT count(*) FROM streets WHERE valid_to IS NULL",
-    "communities": "SELECT count(*) FROM communities WHERE valid_to IS NULL",
-    "comprehensive grids": "SELECT count(*) FROM grids WHERE valid_to IS NULL"
+    "districts": f"SELECT count(*) FROM districts WHERE {CURRENT}",
+    "streets and towns": f"SELECT count(*) FROM streets WHERE {CURRENT}",
+    "communities": f"SELECT count(*) FROM communities WHERE {CURRENT}",
+    "comprehensive grids": f"SELECT count(*) FROM grids WHERE {CURRENT}"
     " AND kind = 'comprehensive'",
-    "dedicated grids": "SELECT count(*) FROM grids WHERE valid_to IS NULL AND kind = 'dedicated'",
+    "dedicated grids": f"SELECT count(*) FROM grids WHERE {CURRENT} AND kind = 'dedicated'",
     "compounds": "SELECT count(*) FROM compounds",
     "buildings": "SELECT count(*) FROM buildings",
     "households": "SELECT coalesce(sum(households), 0) FROM buildings",
@@ -58,8 +61,8 @@ COUNT_SQL = {
 }
 CHENGZHONG_SQL = {
     "streets and towns": "SELECT count(*) FROM streets"
-    " WHERE valid_to IS NULL AND district_code = :d",
-    "communities": "SELECT count(*) FROM communities WHERE valid_to IS NULL AND district_code = :d",
+    f" WHERE {CURRENT} AND district_code = :d",
+    "communities": f"SELECT count(*) FROM communities WHERE {CURRENT} AND district_code = :d",
     "households": "SELECT coalesce(sum(households), 0) FROM buildings WHERE district_code = :d",
     "residents": "SELECT coalesce(sum(residents), 0) FROM buildings WHERE district_code = :d",
     "enforcement stations": "SELECT count(*) FROM facilities"

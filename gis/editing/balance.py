@@ -19,6 +19,7 @@ from gis.editing.state import CommunityState
 from gis.editing.validation import validate
 from gis.errors import InvalidInput
 from gis.settings import Settings
+from gis.validity import boundary_current
 
 
 def out_of_band(session: Session, settings: Settings, limit: int = 1000) -> list[dict[str, Any]]:
@@ -27,7 +28,7 @@ def out_of_band(session: Session, settings: Settings, limit: int = 1000) -> list
     rows = session.execute(
         text(
             "SELECT code, name, community_code, households, residents FROM grids"
-            " WHERE valid_to IS NULL AND kind = 'comprehensive'"
+            f" WHERE {boundary_current()} AND kind = 'comprehensive'"
             " AND (households < :lo OR households > :hi)"
             " ORDER BY greatest(households - :hi, :lo - households) DESC, code LIMIT :n"
         ),
@@ -85,9 +86,9 @@ def merge_partner(session: Session, code: str, fewest: bool = True) -> str | Non
     found = session.execute(
         text(
             "SELECT n.code FROM grids g JOIN grids n ON n.community_code = g.community_code"
-            " AND n.kind = g.kind AND n.code <> g.code AND n.valid_to IS NULL"
+            f" AND n.kind = g.kind AND n.code <> g.code AND {boundary_current('n')}"
             " AND ST_Intersects(n.geom, g.geom)"
-            " WHERE g.code = :c AND g.valid_to IS NULL"
+            f" WHERE g.code = :c AND {boundary_current('g')}"
             " AND ST_Length(ST_Intersection(ST_Boundary(n.geom), ST_Boundary(g.geom))) > 0"
             f" ORDER BY n.households {'ASC' if fewest else 'DESC'}, n.code LIMIT 1"
         ),

@@ -30,6 +30,7 @@ from gis.editing.state import COMMUNITY_FIELDS, GRID_FIELDS, latest_version
 from gis.editing.types import Plan
 from gis.errors import Conflict, InvalidInput, check_scope
 from gis.settings import Settings
+from gis.validity import boundary_current
 
 
 @dataclass
@@ -118,7 +119,7 @@ def _close_rows(session: Session, table: str, codes: list[str], version: int, at
         session.execute(
             text(
                 f"UPDATE {table} SET valid_to = :at, retired_version_id = :v"
-                " WHERE code = ANY(:codes) AND valid_to IS NULL RETURNING code"
+                f" WHERE code = ANY(:codes) AND {boundary_current()} RETURNING code"
             ),
             {"at": at, "v": version, "codes": codes},
         )

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from gis.assign import rules
 from gis.coords import ground_distance_m
 from gis.editing.faces import NODE_EPS, Faces, area_m2, where
 from gis.editing.state import CommunityState, Points
@@ -35,18 +36,16 @@ class Outcome:
 
 
 def assign_points(points: Points, outlines: dict[str, BaseGeometry]) -> np.ndarray:
-    """Grid code of each point; on a shared edge the smallest code wins (docs/rules.md,
-    "Grid assignment")."""
+    """Grid code of each point (None where no grid covers it), by the covering rule of
+    :mod:`gis.assign.rules`: on a shared edge the smallest code wins."""
     codes = np.array(sorted(outlines), dtype=object)
     result = np.full(len(points.ids), None, dtype=object)
     if len(codes) == 0 or len(points.ids) == 0:
         return result
     tree = shapely.STRtree(np.array([outlines[c] for c in codes], dtype=object))
-    pi, gi = tree.query(points.geoms, predicate="intersects")
-    best = np.full(len(points.ids), len(codes), dtype=np.int64)
-    np.minimum.at(best, pi, gi)
-    hit = best < len(codes)
-    result[hit] = codes[best[hit]]
+    _, first = rules.covering_points(tree, points.geoms)  # index order is code order
+    hit = first >= 0
+    result[hit] = codes[first[hit]]
     return result
 
 

@@ -16,6 +16,7 @@ from gis.assign import Assigner
 from gis.assign.snapshot import load_snapshot, near_deg
 from gis.incidents.reassign import NearGrids, reassign_open
 from gis.settings import Settings
+from gis.validity import boundary_current
 
 
 def assigner_in(session: Session, settings: Settings, box: BaseGeometry | None = None) -> Assigner:
@@ -31,7 +32,7 @@ def affected_box(session: Session, codes: list[str]) -> BaseGeometry | None:
     wkb = session.execute(
         text(
             "SELECT ST_AsBinary(ST_SetSRID(ST_Extent(geom)::geometry, 4490)) FROM grids"
-            " WHERE code = ANY(:codes) AND valid_to IS NULL"
+            f" WHERE code = ANY(:codes) AND {boundary_current()}"
         ),
         {"codes": codes},
     ).scalar_one_or_none()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gis.classify import ATTRIBUTES
 from gis.errors import InvalidInput, NotFound
+from gis.validity import boundary_current
 
 # The columns an edit copies from a boundary row to its successor (commit.py inserts them).
 GRID_FIELDS = (
@@ -102,7 +103,7 @@ def _row(mapping: Any) -> Row:
 
 def community_of_grid(session: Session, grid_code: str, field_name: str = "grid") -> str:
     found = session.execute(
-        text("SELECT community_code FROM grids WHERE code = :c AND valid_to IS NULL"),
+        text(f"SELECT community_code FROM grids WHERE code = :c AND {boundary_current()}"),
         {"c": grid_code},
     ).scalar_one_or_none()
     if found is None:
@@ -114,7 +115,8 @@ def load_community(session: Session, code: str, field_name: str = "community") -
     found = (
         session.execute(
             text(
-                f"SELECT {COMMUNITY_COLUMNS} FROM communities WHERE code = :c AND valid_to IS NULL"
+                f"SELECT {COMMUNITY_COLUMNS} FROM communities"
+                f" WHERE code = :c AND {boundary_current()}"
             ),
             {"c": code},
         )
@@ -124,7 +126,10 @@ def load_community(session: Session, code: str, field_name: str = "community") -
     if found is None:
         raise NotFound(f"community {code} does not exist or is retired", field=field_name)
     grids = session.execute(
-        text(f"SELECT {GRID_COLUMNS} FROM grids WHERE community_code = :c AND valid_to IS NULL"),
+        text(
+            f"SELECT {GRID_COLUMNS} FROM grids"
+            f" WHERE community_code = :c AND {boundary_current()}"
+        ),
         {"c": code},
     ).mappings()
     used = session.execute(

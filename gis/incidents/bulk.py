@@ -99,7 +99,8 @@ def _judge(
         for j, problem in zip(mask.tolist(), problems.tolist(), strict=True):
             if problem is not None:
                 keep[index[j]] = False
-                bad.append(BadRow(int(rows[j]), f"{problem.field}: {problem.message}", ids[j]))
+                reason = f"{problem.field}: {problem.message}"
+                bad.append(BadRow(int(rows[j]), reason, ids[j], problem.field))
     return keep, bad
 
 
@@ -180,7 +181,9 @@ def _outside_district(
         return other, []
     part = good[np.flatnonzero(other).tolist()]
     return other, [
-        BadRow(int(row), f"location: in district {code}, outside district {district}", ext)
+        BadRow(
+            int(row), f"location: in district {code}, outside district {district}", ext, "location"
+        )
         for row, code, ext in zip(
             part.get_column(ROW),
             districts[other].tolist(),

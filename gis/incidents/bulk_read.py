@@ -19,31 +19,23 @@ import orjson
 import polars as pl
 
 from gis.errors import InvalidInput
+from gis.incidents.fields import FIELDS
 
 ROW = "__row"
-REQUIRED = ("external_id", "channel", "category_code", "lon", "lat")
-OPTIONAL = (
-    "description",
-    "address",
-    "crs",
-    "reporter_name",
-    "reporter_phone",
-    "received_at",
-    "handled_directly",
-    "status",
-    "closed_at",
-    "callback_at",
-    "rating",
-)
+REQUIRED = tuple(r.name for r in FIELDS if r.required or r.key)
+OPTIONAL = tuple(r.name for r in FIELDS if r.name not in REQUIRED)
 COLUMNS = REQUIRED + OPTIONAL
 FORMATS = ("csv", "ndjson")
 
 
 @dataclass(frozen=True)
 class BadRow:
+    """A refused record: its row number, why, and the field the reason names (if one)."""
+
     row: int
     reason: str
     external_id: str | None = None
+    field: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"row": self.row, "reason": self.reason, "external_id": self.external_id}
@@ -183,13 +175,14 @@ def from_records(
         number = numbers[index] if numbers is not None else index + 1
         unknown = [k for k in record if k not in known]
         if unknown:
-            bad.append(BadRow(number, f"unknown field(s) {', '.join(map(str, unknown))}"))
+            names = list(map(str, unknown))
+            bad.append(BadRow(number, f"unknown field(s) {', '.join(names)}", field=names[0]))
             continue
-        try:
-            values = {c: _text(record.get(c)) for c in COLUMNS}
-        except ValueError:
-            bad.append(BadRow(number, "a field holds a nested object or list"))
+        nested = [c for c in COLUMNS if isinstance(record.get(c), dict | list)]
+        if nested:
+            bad.append(BadRow(number, "a field holds a nested object or list", field=nested[0]))
             continue
+        values = {c: _text(record.get(c)) for c in COLUMNS}
         for c in COLUMNS:
             columns[c].append(values[c])
         rows.append(number)

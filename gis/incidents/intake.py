@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gis.assign import Assigner, Assignment, assigner_for_write
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
-from gis.errors import InvalidInput
+from gis.errors import Conflict, InvalidInput
 from gis.incidents.due import due_at, local_zone
 from gis.incidents.records import IncidentIn, categories, check_category
 from gis.models import SRID, Incident, IncidentAssignment, IncidentEvent, IncidentReport
@@ -53,6 +53,44 @@ def aware(at: datetime | None) -> datetime:
     return at
 
 
+# What a retried post must repeat exactly: the report, not how it travelled.
+REPEATED_FIELDS = (
+    "channel",
+    "category_code",
+    "description",
+    "address",
+    "reporter_name",
+    "reporter_phone",
+)
+SAME_POINT_DEG = 1e-6  # about 0.1 m: a retry carries the same coordinates
+
+
+def check_same_report(session: Session, stored: Incident, data: IncidentIn) -> None:
+    """A replayed ``external_id`` must carry the report stored under it; another body is a
+    :class:`Conflict` naming the first field that differs (never a second row)."""
+
+    def differs(field: str) -> Conflict:
+        return Conflict(
+            f"external_id {data.external_id!r} is stored already with another {field}; a "
+            "retry must send the same report (use a new external_id for a new report)",
+            field=field,
+        )
+
+    for field in REPEATED_FIELDS:
+        if (getattr(data, field) or None) != (getattr(stored, field) or None):
+            raise differs(field)
+    if data.received_at is not None and aware(data.received_at) != stored.received_at:
+        raise differs("received_at")
+    lon, lat = normalize_point(data.lon, data.lat, normalize_crs(data.crs))
+    x, y = session.execute(
+        select(func.ST_X(IncidentReport.geom), func.ST_Y(IncidentReport.geom)).where(
+            IncidentReport.id == stored.id
+        )
+    ).one()
+    if abs(lon - x) > SAME_POINT_DEG or abs(lat - y) > SAME_POINT_DEG:
+        raise differs("lon" if abs(lon - x) > SAME_POINT_DEG else "lat")
+
+
 def create_incident(
     session: Session, data: IncidentIn, actor: str, assigner: Assigner | None = None
 ) -> tuple[Incident, bool]:
@@ -67,6 +105,7 @@ def create_incident(
             select(Incident).where(Incident.external_id == data.external_id)
         ).one_or_none()
         if existing is not None:
+            check_same_report(session, existing, data)
             return existing, False
     days = check_category(categories(session), data.category_code)
     crs = normalize_crs(data.crs)
@@ -98,6 +137,7 @@ def create_incident(
         winner = session.scalars(
             select(Incident).where(Incident.external_id == data.external_id)
         ).one()
+        check_same_report(session, winner, data)
         return winner, False
     session.execute(insert(IncidentAssignment).values(incident_id=new_id, **assigned))
     session.add(

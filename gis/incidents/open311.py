@@ -24,6 +24,7 @@ from gis.models import (
     PartyBranch,
     Street,
 )
+from gis.validity import boundary_valid_clause
 
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
@@ -57,7 +58,7 @@ def _names(session: Session, model: Any, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     rows = session.execute(
-        select(model.code, model.name).where(model.code.in_(codes), model.valid_to.is_(None))
+        select(model.code, model.name).where(model.code.in_(codes), boundary_valid_clause(model))
     )
     return {str(code): str(name) for code, name in rows}
 

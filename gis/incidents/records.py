@@ -1,7 +1,7 @@
-"""What an incident looks like on the way in (诉求受理): field rules shared by every intake.
+"""What an incident looks like on the way in (诉求受理): the JSON models and the categories.
 
-The JSON API validates with :class:`IncidentIn`; bulk files and :func:`gis.incidents.ingest`
-apply the same limits column-wise (``gis.incidents.bulk``), so the constants live here.
+The models take their fields from the one table of :mod:`gis.incidents.fields`, from
+which bulk files and :func:`gis.incidents.ingest` take their column checks too.
 """
 
 from __future__ import annotations
@@ -9,18 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
+from gis.incidents.fields import FIELDS, RULES
 from gis.models import CHANNELS, STATUSES, IncidentCategory
-
-MAX_DESCRIPTION = 4000
-MAX_EXTERNAL_ID = 64
-MAX_ADDRESS = 300
-MAX_REPORTER_NAME = 60
-MAX_REPORTER_PHONE = 32
 
 Channel = Literal[
     "hotline_call",
@@ -45,29 +40,33 @@ class IncidentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    external_id: str | None = Field(
-        None, min_length=1, max_length=MAX_EXTERNAL_ID, description="id in the hotline system"
-    )
-    channel: Channel
-    category_code: str = Field(min_length=1, max_length=32)
-    description: str = Field("", max_length=MAX_DESCRIPTION)
-    address: str | None = Field(None, max_length=MAX_ADDRESS)
-    lon: float = Field(allow_inf_nan=False)
-    lat: float = Field(allow_inf_nan=False)
-    crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>")
-    reporter_name: str | None = Field(None, max_length=MAX_REPORTER_NAME)
-    reporter_phone: str | None = Field(None, max_length=MAX_REPORTER_PHONE)
-    received_at: datetime | None = None
+    external_id: str | None = RULES["external_id"].field()
+    channel: Channel = RULES["channel"].field()
+    category_code: str = RULES["category_code"].field()
+    description: str = RULES["description"].field()
+    address: str | None = RULES["address"].field()
+    lon: float = RULES["lon"].field()
+    lat: float = RULES["lat"].field()
+    crs: str = RULES["crs"].field()
+    reporter_name: str | None = RULES["reporter_name"].field()
+    reporter_phone: str | None = RULES["reporter_phone"].field()
+    received_at: datetime | None = RULES["received_at"].field()
 
 
 class ImportRecord(IncidentIn):
     """A record from another system, possibly already further along the 12345 loop."""
 
-    handled_directly: bool = False
-    status: Status = "received"
-    closed_at: datetime | None = None
-    callback_at: datetime | None = None
-    rating: int | None = Field(None, ge=1, le=5)
+    handled_directly: bool = RULES["handled_directly"].field()
+    status: Status = RULES["status"].field()
+    closed_at: datetime | None = RULES["closed_at"].field()
+    callback_at: datetime | None = RULES["callback_at"].field()
+    rating: int | None = RULES["rating"].field()
+
+
+# The models hold the table's fields, in its order; a field added to one must reach the other.
+assert list(ImportRecord.model_fields) == [r.name for r in FIELDS]
+assert list(IncidentIn.model_fields) == [r.name for r in FIELDS if not r.imported]
+assert all(ImportRecord.model_fields[r.name].is_required() == r.required for r in FIELDS)
 
 
 def categories(session: Session) -> dict[str, int]:

@@ -15,9 +15,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gis.errors import InvalidInput
 from gis.incidents.due import local_zone
 from gis.incidents.records import MESSAGE_CHANNELS
 from gis.models import CHANNELS, Incident, IncidentCategory
+
+
+def check_day(day: date) -> None:
+    """A report is of a day that has begun in the hotline's time zone (422 otherwise)."""
+    today = datetime.now(local_zone()).date()
+    if day > today:
+        raise InvalidInput(f"date {day.isoformat()} is in the future (today is {today})", "date")
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Connection, text
 
 from gis.errors import NotFound
-from gis.validity import boundary_valid, facility_in_service
+from gis.validity import boundary_current, boundary_valid, facility_in_service
 
 
 def _valid(alias: str, at: datetime | None) -> str:
@@ -134,7 +134,7 @@ WHERE i.id = :id
             text(
                 f"SELECT id, code, name, ST_AsGeoJSON(geom, 6) AS geometry FROM {table} u"
                 f" WHERE code = :code ORDER BY {boundary_valid('u', True)} DESC,"
-                " u.valid_to IS NULL DESC LIMIT 1"
+                f" {boundary_current('u')} DESC LIMIT 1"
             ),
             {"code": code, "at": at},
         ).first()

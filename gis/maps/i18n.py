@@ -92,7 +92,7 @@ TEXT: dict[str, dict[str, str]] = {
         "status_noded": "共边加点",
         "sign_in": "登录",
         "sign_in_hint": "输入管理员发放的访问令牌。"
-        "令牌保存在本浏览器的会话 Cookie 中，仅用于查看。",
+        "本浏览器的会话 Cookie 只保存登录会话，不保存令牌，仅用于查看。",
         "sign_in_failed": "令牌无效或已撤销",
         "sign_out": "退出登录",
         "signed_in_as": "已登录",
@@ -181,8 +181,8 @@ TEXT: dict[str, dict[str, str]] = {
         "status_retired": "retired",
         "status_noded": "shared edge noded",
         "sign_in": "Sign in",
-        "sign_in_hint": "Enter the access token an administrator gave you. It is kept in a session"
-        " cookie of this browser and used for viewing only.",
+        "sign_in_hint": "Enter the access token an administrator gave you. A session cookie of"
+        " this browser keeps the sign-in (not the token), for viewing only.",
         "sign_in_failed": "The token is invalid or revoked",
         "sign_out": "Sign out",
         "signed_in_as": "Signed in as",

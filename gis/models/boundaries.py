@@ -113,6 +113,8 @@ def versioning_constraints(table: str, level: str) -> tuple[Any, ...]:
             f"ix_{table}_current_code",
             "code",
             unique=True,
+            # The current-row rule (gis.validity.boundary_current) as DDL: the tables sit
+            # below every rule, so the index spells it out as the migrations do.
             postgresql_where=text("valid_to IS NULL"),
         ),
     )

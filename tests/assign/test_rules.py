@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
+import shapely
 from pyproj import Geod
 from sqlalchemy import Engine
 
 from gis.assign import Assigner
+from gis.editing.operations import assign_points
+from gis.editing.state import Points
 from tests.assign.city import C31, C32, C41, D3, D4, NEW_EDGE, OLD_EDGE, STATIONS, VERTEX, YM
 
 GEOD = Geod(ellps="GRS80")
@@ -39,17 +43,17 @@ def test_inside_names_every_unit(city: Assigner) -> None:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("point", "expected"),
-    [
-        ((101.725, 36.57), C31 + "001"),  # edge SW | SE: smaller code on the west
-        ((101.71, YM), C31 + "001"),  # edge SW | NW: smaller code to the south
-        ((101.74, YM), C31 + "002"),  # edge SE | NE
-        ((101.75, 36.58), C31 + "002"),  # edge between two communities
-        (VERTEX, C31 + "001"),  # vertex of four grids
-        ((101.75, YM), C31 + "002"),  # vertex of three grids (SE, NE, next community)
-    ],
-)
+SHARED = [
+    ((101.725, 36.57), C31 + "001"),  # edge SW | SE: smaller code on the west
+    ((101.71, YM), C31 + "001"),  # edge SW | NW: smaller code to the south
+    ((101.74, YM), C31 + "002"),  # edge SE | NE
+    ((101.75, 36.58), C31 + "002"),  # edge between two communities
+    (VERTEX, C31 + "001"),  # vertex of four grids
+    ((101.75, YM), C31 + "002"),  # vertex of three grids (SE, NE, next community)
+]
+
+
+@pytest.mark.parametrize(("point", "expected"), SHARED)
 def test_shared_edges_and_vertices_go_to_the_smallest_code(
     city: Assigner, point: tuple[float, float], expected: str
 ) -> None:
@@ -58,6 +62,22 @@ def test_shared_edges_and_vertices_go_to_the_smallest_code(
     assert a.grid is not None and a.grid.code == expected
     assert a.community is not None and a.community.code == expected[:12]
     assert a.distance_m == 0
+
+
+def test_edits_cover_points_by_the_same_rule(city: Assigner) -> None:
+    """Grid edits count buildings and incidents per grid with the engine's covering rule."""
+    snap = city.snapshot
+    outlines = dict(zip(snap.grid_code.tolist(), snap.grid_geom, strict=True))
+    inside = [(101.71, 36.57), (101.80, 36.58)]
+    away = [east_of(101.80, 36.58, 30.0)]  # snapped by the engine, covered by no outline
+    points = [p for p, _ in SHARED] + inside + away
+    n = len(points)
+    geoms = shapely.points(np.array(points))
+    ones = np.ones(n, np.int64)
+    owner = assign_points(Points(np.arange(n), geoms, ones, ones), outlines)
+    assert owner.tolist() == [code for _, code in SHARED] + [C31 + "001", C32 + "002", None]
+    located = [city.locate(*p) for p in points[: len(SHARED) + len(inside)]]
+    assert owner.tolist()[: len(located)] == [a.grid.code if a.grid else None for a in located]
 
 
 def test_outer_edge_of_a_single_grid_is_inside(city: Assigner) -> None:

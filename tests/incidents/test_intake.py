@@ -34,11 +34,41 @@ def test_the_same_external_id_returns_the_stored_incident(
     http: httpx.Client, tokens: dict[str, str], incident_body: dict[str, Any], engine: Engine
 ) -> None:
     first = post(http, tokens["dispatcher"], incident_body)
-    again = post(http, tokens["dispatcher"], {**incident_body, "description": "retry"})
+    again = post(http, tokens["dispatcher"], incident_body)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["description"] == incident_body["description"]
     assert count_incidents(engine, "external_id = :e", e=incident_body["external_id"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"description": "retry"}, "description"),
+        ({"category_code": "noise"}, "category_code"),
+        ({"reporter_phone": "13800000000"}, "reporter_phone"),
+        ({"lat": 36.6271}, "lat"),
+        ({"received_at": "2026-03-02T09:00:00+08:00"}, "received_at"),
+    ],
+)
+def test_the_same_external_id_with_another_report_is_a_conflict(
+    http: httpx.Client,
+    tokens: dict[str, str],
+    incident_body: dict[str, Any],
+    engine: Engine,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    first = post(http, tokens["dispatcher"], incident_body)
+    assert first.status_code == 201, first.text
+    again = post(http, tokens["dispatcher"], {**incident_body, **change})
+    assert again.status_code == 409 and again.json()["field"] == field, again.text
+    assert incident_body["external_id"] in again.json()["error"]
+    assert count_incidents(engine, "external_id = :e", e=incident_body["external_id"]) == 1
+    stored = http.get(
+        f"/api/v1/incidents/{first.json()['id']}", headers=bearer(tokens["dispatcher"])
+    )
+    assert stored.json()["description"] == incident_body["description"]
 
 
 def test_concurrent_posts_of_one_external_id_store_one_row(

@@ -3,6 +3,8 @@ on the demo city."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from gis.demo.hotline import HOTLINE_DAY
@@ -43,3 +45,36 @@ def test_other_days_are_empty_and_bad_dates_refused(
     assert bad.status_code == 422 and bad.json()["field"] == "date"
     missing = demo_http.get("/api/v1/reports/daily", headers=headers)
     assert missing.status_code == 422 and missing.json()["field"] == "date"
+
+
+PUBLISHED = (
+    "11月18日，12345政务服务便民热线接听群众来电诉求843件次，网民留言56件（西宁12345微信公众号46件、"
+    "市长信箱7件、青海政务服务网2件、人民网1件），直接办理425件，转交责任单位办理418件，回访量246件。"
+    "热点问题：1. 物业服务63件，2. 消费维权43件，3. 噪音扰民41件。"
+)
+
+
+def test_the_bulletin_of_the_demo_day_is_the_published_one(
+    demo_http: httpx.Client, demo_tokens: dict[str, str]
+) -> None:
+    r = demo_http.get(
+        "/api/v1/reports/daily.txt",
+        params={"date": HOTLINE_DAY.isoformat()},
+        headers=bearer(demo_tokens["viewer"]),
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain")
+    assert r.text == PUBLISHED
+
+
+def test_a_day_in_the_future_is_refused(
+    demo_http: httpx.Client, demo_tokens: dict[str, str]
+) -> None:
+    headers = bearer(demo_tokens["viewer"])
+    future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    for path in ("/api/v1/reports/daily", "/api/v1/reports/daily.txt"):
+        r = demo_http.get(path, params={"date": future}, headers=headers)
+        assert r.status_code == 422 and r.json()["field"] == "date", r.text
+        assert "future" in r.json()["error"]
+        bad = demo_http.get(path, params={"date": "2026-13-01"}, headers=headers)
+        assert bad.status_code == 422 and bad.json()["field"] == "date"

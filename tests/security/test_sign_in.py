@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import stat
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,7 +16,8 @@ from api.auth import SESSION_COOKIE
 from gis.db import session_scope
 from gis.models import AuditEntry
 from gis.settings import Settings
-from gis.tokens import create_token, revoke_token
+from gis.sign_in import SECRET_FILE, new_session, session_secret
+from gis.tokens import create_token, hash_token, revoke_token
 from tests.conftest import LiveServer
 
 
@@ -56,6 +59,10 @@ def test_a_page_sends_the_browser_to_sign_in_and_back(
     for flag in ("HttpOnly", "SameSite=strict", "Path=/", "Max-Age=43200"):
         assert flag.lower() in cookie.lower(), cookie
     assert "secure" not in cookie.lower()  # plain HTTP on loopback; set under https
+    # The cookie holds a signed session, not the token nor its stored hash.
+    value = browser_like.cookies[SESSION_COOKIE]
+    assert tokens["viewer"] not in cookie and tokens["viewer"] not in value
+    assert hash_token(tokens["viewer"]) not in value
 
     assert browser_like.get("/maps/grids?lang=en").status_code == 200
     index = browser_like.get("/maps/")
@@ -144,3 +151,64 @@ def test_signing_in_is_audited_with_who(
         ("anonymous", "anonymous", 401),
         ("test-dispatcher", "dispatcher", 303),
     ]
+
+
+def test_a_forged_or_ended_session_reads_as_anonymous(
+    closed_server: LiveServer,
+    browser_like: httpx.Client,
+    database_url: str,
+    engine: Engine,
+    tokens: dict[str, str],
+) -> None:
+    assert sign_in(browser_like, tokens["admin"]).status_code == 303
+    value = browser_like.cookies[SESSION_COOKIE]
+    token_id, ends, mac = value.split(".")
+    assert int(ends) > time.time()
+    with session_scope(engine) as session:
+        _, other = create_token(session, "admin", "forgery-target")
+        other_id = other.id
+    secret = session_secret(Settings(database_url=database_url))  # the server's state folder
+    forged = [
+        tokens["admin"],  # the token itself, as the cookie once held it
+        f"{other_id}.{ends}.{mac}",  # another token's id under this signature
+        f"{token_id}.{int(ends) + 86_400}.{mac}",  # stretched
+        new_session(int(token_id), 60, b"another key of at least 32 characters", time.time()),
+        new_session(int(token_id), 60, secret, time.time() - 3600),  # ended an hour ago
+        "",
+        "...",
+    ]
+    for cookie in forged:
+        with closed_server.client() as client:
+            client.cookies.set(SESSION_COOKIE, cookie)
+            assert client.get("/api/v1/grids").status_code == 401, cookie
+            assert client.get("/maps/editor").status_code == 303, cookie
+    with closed_server.client() as client:
+        client.cookies.set(SESSION_COOKIE, new_session(int(token_id), 60, secret, time.time()))
+        assert client.get("/maps/editor").status_code == 200  # signed with the key: honoured
+
+
+def test_the_session_key_is_kept_private_in_the_state_folder(
+    browser_like: httpx.Client, database_url: str, tokens: dict[str, str]
+) -> None:
+    assert sign_in(browser_like, tokens["viewer"]).status_code == 303
+    settings = Settings(database_url=database_url)
+    path = settings.state_dir / SECRET_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text().strip()) >= 32
+    assert session_secret(settings) == path.read_text().strip().encode()
+
+
+def test_a_configured_session_key_signs_the_sessions(
+    database_url: str, tokens: dict[str, str]
+) -> None:
+    key = "k" * 40
+    settings = Settings(database_url=database_url, anonymous_read=False, session_secret=key)
+    with LiveServer(database_url, settings) as server, server.client() as client:
+        assert sign_in(client, tokens["viewer"]).status_code == 303
+        value = client.cookies[SESSION_COOKIE]
+        token_id, ends, _ = value.split(".")
+        assert value == new_session(int(token_id), 0, key.encode(), int(ends))
+        assert client.get("/maps/").status_code == 200
+        state_key = session_secret(Settings(database_url=database_url))
+        client.cookies.set(SESSION_COOKIE, new_session(int(token_id), 60, state_key, time.time()))
+        assert client.get("/maps/").status_code == 303
