@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from api.auth import PageViewer
 from api.deps import EngineDep, SettingsDep
+from api.routers import events
 from api.routers.maps import PAGE_HEADERS, TEMPLATES, _chrome
 from gis.coords import CRS_NAMES
 from gis.incidents.words import table
@@ -35,7 +36,7 @@ DESK_JS = [
 DESK_CSS = [href for _, href in LEAFLET_CSS] + [f"{STATIC}/desk.css"]
 # Seconds between queue refreshes while the live event stream is unavailable.
 POLL_S = 15
-STREAM_PATH = "/api/v1/events/stream"
+STREAM_PATH = f"{events.router.prefix}/stream"
 
 
 @router.get("/desk", response_class=HTMLResponse)
@@ -68,10 +69,8 @@ def desk(
         },
         "max_extension_days": settings.loop.max_extension_days,
         "poll_s": POLL_S,
-        # The page follows the event stream where this app serves one, and polls otherwise.
-        "stream": STREAM_PATH
-        if any(getattr(r, "path", None) == STREAM_PATH for r in request.app.routes)
-        else None,
+        # Live updates; the page polls while the stream cannot be reached.
+        "stream": STREAM_PATH,
     }
     body = TEMPLATES.get_template("desk.html").render(
         t=t,

@@ -133,7 +133,12 @@ class DeskPage:
         self.context = browser.new_context(
             viewport={"width": 1600, "height": 1000}, timezone_id=BROWSER_ZONE, locale="zh-CN"
         )
-        self.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": city.base_url}])
+        # Signed in through the sign-in form: the session cookie names the token.
+        signed_in = self.context.request.post(
+            f"{city.base_url}/maps/sign-in", form={"token": token, "next": "/desk"}, max_redirects=0
+        )
+        assert signed_in.status == 303, signed_in.text()
+        assert any(c["name"] == SESSION_COOKIE for c in self.context.cookies())
         if typed:
             self.context.add_init_script(
                 f"window.sessionStorage.setItem('wangge-token', {token!r})"
