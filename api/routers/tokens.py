@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin, AnyPrincipal
+from api.auth import Admin, Viewer
 from api.deps import SessionDep
 from gis.tokens import create_token, list_tokens, revoke_token
 
@@ -64,10 +64,10 @@ class Me(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-def me(principal: AnyPrincipal) -> Me:
+def me(principal: Viewer) -> Me:
     """Who the caller's token (header, or the session cookie on a page) acts as: role,
-    name, district scope and unit; ``anonymous`` without one. Pages show it and offer
-    only what this role may do."""
+    name, district scope and unit; ``anonymous`` without one where anonymous reads are on.
+    Pages show it and offer only what this role may do."""
     return Me(
         role=principal.role,
         name=principal.name,

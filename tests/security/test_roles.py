@@ -153,16 +153,17 @@ def test_reads_without_anonymous_access(database_url: str) -> None:
                 if role is None:
                     continue
                 response = client.get(fill_path(path))
-                if path.startswith("/maps/") and response.status_code == 303:
+                if path.startswith(("/maps/", "/desk")) and response.status_code == 303:
                     # A page sends the browser to sign in, and back here afterwards.
                     location = response.headers["location"]
-                    assert location.startswith("/maps/sign-in?next=%2Fmaps%2F"), (path, location)
+                    back = "%2Fdesk" if path.startswith("/desk") else "%2Fmaps%2F"
+                    assert location.startswith(f"/maps/sign-in?next={back}"), (path, location)
                     pages += 1
                     continue
                 assert response.status_code == 401, (path, response.text[:200])
     finally:
         server.stop()
-    assert pages >= 5  # index, coverage, grids, dispatch, editor
+    assert pages >= 6  # index, coverage, grids, dispatch, editor, desk
 
 
 def test_audit_keeps_no_personal_data_from_query_strings(
