@@ -30,6 +30,7 @@ from gis.maps.base import (
     Chrome,
     gcj02_offset,
 )
+from gis.maps.desk_text import DESK_TEXT
 from gis.maps.i18n import texts
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -91,6 +92,7 @@ def maps_index(
         lang=lang,
         other="en" if lang == "zh" else "zh",
         pages=pages_,
+        desk=DESK_TEXT[lang.lower()],
         incidents=incidents,
         css=[href for _, href in LEAFLET_CSS],
         signed_in=None if who.role == "anonymous" else who,

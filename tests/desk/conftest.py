@@ -176,12 +176,12 @@ class DeskPage:
 
     def show(self, incident_id: int) -> None:
         """Open a case by typing its number in the queue's search box, and wait until
-        the card is drawn afresh."""
-        before = self.page.get_attribute("#dk-card", "data-shown") or "0"
+        the answer to that very request is drawn (not an earlier one of the same case)."""
         self.page.fill("#dk-f-search", f"#{incident_id}")
         self.page.press("#dk-f-search", "Enter")
         self.page.wait_for_function(
-            f"() => (document.getElementById('dk-card').dataset.shown || '0') !== '{before}'"
+            "() => { const c = document.getElementById('dk-card');"
+            " return c.dataset.asked && c.dataset.answered === c.dataset.asked; }"
         )
         self.card_is(incident_id)
 
@@ -223,6 +223,9 @@ class DeskPage:
         return self.page.inner_text("#dk-message")
 
     def shot(self, name: str) -> Path:
+        """Screenshot once the map has stopped moving and fades have ended."""
+        self.page.wait_for_function("() => !window.wangge.map._animatingZoom")
+        self.page.wait_for_timeout(400)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path))

@@ -14,6 +14,7 @@ from gis.incidents.words import WORDS
 from gis.incidents.workflow import Actor, allowed_steps
 from gis.models import CHANNELS, STATUSES
 from tests.desk.conftest import DeskCity, DeskPage, beijing
+from tests.maps.test_pages import EXTERNAL
 
 # Codes a person must never read: statuses, channels, steps and unit kinds.
 CODES = sorted(
@@ -65,8 +66,16 @@ def test_words_not_codes_beijing_time_and_offline(
     assert step_word in page.inner_text("#dk-timeline")
     assert WORDS["channel"][lang]["hotline_call"] in page.inner_text("#dk-card")
     if lang == "zh":
+        grid = inc["assignment"]["grid_code"]
+        page.wait_for_function(f"() => window.wangge.loaded.outline === '{grid}'")
+        page.wait_for_function("() => window.wangge.loaded.grids")
+        assert page.evaluate("() => window.wangge.layers.outline.getLayers().length") == 1
         shot = p.shot("desk-zh")
         assert shot.stat().st_size > 50_000
+    assert EXTERNAL.findall(page.content()) == []
+    index = page.goto(f"{desk_city.base_url}/maps/?lang={lang}")
+    assert index is not None and index.ok
+    assert page.get_attribute("#wg-desk-link", "href") == f"/desk?lang={lang}"
     assert p.outside == [] and p.errors == []
 
 

@@ -310,10 +310,12 @@
     function load(id, mode) {
       if (mode === "background" && formOpen()) { return Promise.resolve(null); }
       var mine = ++asked;
+      box.dataset.asked = mine;
       return DK.api("/api/v1/incidents/" + id).then(function (res) {
         // Only the latest answer is drawn: another case, or a fresher one, may be on its way.
         if (mine !== asked || S.selected !== id) { return null; }
         if (mode === "background" && formOpen()) { return null; }
+        box.dataset.answered = mine;
         if (!res.ok) {
           if (!mode) { S.say(DK.errorText(res), false); }
           return null;

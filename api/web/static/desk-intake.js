@@ -34,6 +34,17 @@
     return { lon: a, lat: b, swapped: false };
   };
 
+  /* A suggestion list closes when the focus or a click goes elsewhere on the page (not
+   * when the window itself loses the focus: the list is still wanted on return). */
+  function closeOutside(input, list) {
+    input.addEventListener("blur", function (e) {
+      if (e.relatedTarget && e.relatedTarget !== input && !list.contains(e.relatedTarget)) { list.hidden = true; }
+    });
+    document.addEventListener("mousedown", function (e) {
+      if (e.target !== input && !list.contains(e.target)) { list.hidden = true; }
+    });
+  }
+
   DK.intake = function (S) {
     var T = DK.T, form = $("dk-intake"), state = { category: null, point: null, applied: "" };
 
@@ -60,7 +71,7 @@
     }
     catInput.addEventListener("input", function () { state.category = null; catAt = 0; drawCategories(); $("dk-in-cat-unit").textContent = ""; });
     catInput.addEventListener("focus", function () { if (!state.category) { drawCategories(); } });
-    catInput.addEventListener("blur", function () { setTimeout(function () { catList.hidden = true; }, 150); });
+    closeOutside(catInput, catList);
     catInput.addEventListener("keydown", function (e) {
       if (catList.hidden) { return; }
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
@@ -151,7 +162,7 @@
       });
     }, 250);
     place.addEventListener("input", searchPlaces);
-    place.addEventListener("blur", function () { setTimeout(function () { placeList.hidden = true; }, 150); });
+    closeOutside(place, placeList);
     place.addEventListener("keydown", function (e) {
       if (placeList.hidden || !places.length) { return; }
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {

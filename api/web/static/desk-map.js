@@ -7,8 +7,9 @@
 
   DK.map = function (S) {
     var cfg = DK.cfg;
-    var map = L.map("map", { maxZoom: 20, zoomControl: true });
+    var map = L.map("map", { maxZoom: 20, preferCanvas: true });
     window.wangge.map = map;
+    map.attributionControl.setPrefix("Leaflet");  // pages name no outside address
     if (cfg.basemap) { L.tileLayer(cfg.basemap, { attribution: cfg.attribution, maxZoom: 20 }).addTo(map); }
     if (cfg.bounds) { map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]); }
     else { map.setView([36.62, 101.78], 12); }
@@ -22,10 +23,13 @@
       rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 20,
       vectorTileLayerStyles: { grids: { weight: 0.6, color: "#8c8c8c", fill: false } }
     }).addTo(map);
+    grids.on("loading", function () { window.wangge.loaded.grids = false; });
     grids.on("load", function () { window.wangge.loaded.grids = true; });
 
     var dots = L.layerGroup().addTo(map), byId = {};
+    map.createPane("dk-outline").style.zIndex = 350;  // under the dots, over the grids
     var outline = L.geoJSON(null, {
+      pane: "dk-outline",
       coordsToLatLng: function (c) { return shown(c[0], c[1]); },
       style: { color: "#111", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.18 }, interactive: false
     }).addTo(map);
@@ -73,7 +77,7 @@
       var filter = encodeURIComponent("code = '" + code + "'");
       fetch("/ogc/collections/grids/items?limit=1&filter=" + filter, { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (fc) { outline.clearLayers(); if (fc) { outline.addData(fc); } });
+        .then(function (fc) { outline.clearLayers(); if (fc) { outline.addData(fc); } window.wangge.loaded.outline = code; });
     }
 
     /* Intake: a click on the map takes the point (in the basemap's own system). */
