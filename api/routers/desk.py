@@ -82,5 +82,6 @@ def desk(
         js=DESK_JS,
         css=DESK_CSS,
         config=config,
+        signed_in=who.role != "anonymous",
     )
     return HTMLResponse(body, headers=PAGE_HEADERS)

@@ -128,18 +128,23 @@ class DeskPage:
     ``typed`` is False, holding it as the token to act with. Requests outside 127.0.0.1
     are refused and recorded, as are script errors and failed loads."""
 
-    def __init__(self, browser: Browser, city: DeskCity, token: str, typed: bool = True) -> None:
+    def __init__(
+        self, browser: Browser, city: DeskCity, token: str | None, typed: bool = True
+    ) -> None:
         self.city = city
         self.context = browser.new_context(
             viewport={"width": 1600, "height": 1000}, timezone_id=BROWSER_ZONE, locale="zh-CN"
         )
-        # Signed in through the sign-in form: the session cookie names the token.
-        signed_in = self.context.request.post(
-            f"{city.base_url}/maps/sign-in", form={"token": token, "next": "/desk"}, max_redirects=0
-        )
-        assert signed_in.status == 303, signed_in.text()
-        assert any(c["name"] == SESSION_COOKIE for c in self.context.cookies())
-        if typed:
+        if token is not None:
+            # Signed in through the sign-in form: the session cookie names the token.
+            signed_in = self.context.request.post(
+                f"{city.base_url}/maps/sign-in",
+                form={"token": token, "next": "/desk"},
+                max_redirects=0,
+            )
+            assert signed_in.status == 303, signed_in.text()
+            assert any(c["name"] == SESSION_COOKIE for c in self.context.cookies())
+        if token is not None and typed:
             self.context.add_init_script(
                 f"window.sessionStorage.setItem('wangge-token', {token!r})"
             )
@@ -240,7 +245,7 @@ def desk(browser: Browser, desk_city: DeskCity) -> Iterator[Callable[..., DeskPa
     """Factory of desk pages, each its own browser context, closed after the test."""
     opened: list[DeskPage] = []
 
-    def make(token: str, typed: bool = True) -> DeskPage:
+    def make(token: str | None, typed: bool = True) -> DeskPage:
         page = DeskPage(browser, desk_city, token, typed)
         opened.append(page)
         return page

@@ -222,3 +222,21 @@ def test_each_role_sees_only_its_steps_in_each_status(
     assert set(listed) <= {i["id"] for i in own["items"]}
     for p in (dispatcher, ecology, viewer):
         assert p.outside == [] and p.errors == []
+
+
+def test_a_visitor_reads_without_steps_and_is_offered_sign_in(
+    desk_city: DeskCity, desk: Callable[..., DeskPage]
+) -> None:
+    iid = desk_city.new_incident(44)["id"]
+    p = desk(None)  # anonymous reads are on by default
+    page = p.open()
+    assert page.inner_text("#dk-who") == "未登录"
+    assert (
+        page.get_attribute("#dk-sign-in", "href") == "/maps/sign-in?lang=zh&next=/desk%3Flang%3Dzh"
+    )
+    assert page.is_hidden("#dk-new")
+    p.show(iid)
+    assert p.steps() == [] and "只读" in page.inner_text("#dk-no-actions")
+    card = page.inner_text("#dk-card")
+    assert "137****1111" in card and "13700001111" not in card and "王五" not in card
+    assert p.outside == [] and p.errors == []
