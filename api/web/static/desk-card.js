@@ -39,7 +39,7 @@
       var u = inc.places && inc.places.unit;
       var accept = inc.status === "dispatched" && inc.accept_due_at ? DK.countdown(inc.accept_due_at, null) : null;
       return table([
-        row(T.unit, u ? (DK.lang === "en" && DK.units[u.code] && DK.units[u.code].name_en ? DK.units[u.code].name_en : u.name) + (u.phone ? " · " + u.phone : "") : T.no_unit),
+        row(T.unit, u ? (DK.units[u.code] ? DK.unitName(u.code) : u.name) + (u.phone ? " · " + u.phone : "") : T.no_unit),
         row(T.accept_due, accept ? el("span", {}, [DK.time(inc.accept_due_at, true) + " ", DK.badge(accept)]) : null),
         row(T.handler, inc.handler), row(T.reply, inc.reply),
         row(T.urge_count, inc.urge_count ? String(inc.urge_count) : null),
