@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3
+# pgbackrest: backups, WAL archiving and point-in-time restore (`wangge backup|restore`)
+APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3 pgbackrest
 TEST_APT_PACKAGES := chromium gdal-bin fonts-wqy-microhei
 # wrk: the load generator of the HTTP benchmarks (C, so the client takes little of the 2 cores)
 BENCH_APT_PACKAGES := wrk

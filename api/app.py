@@ -25,9 +25,11 @@ from starlette.types import ASGIApp
 import api.routers
 from api import errors
 from api.middleware import GuardMiddleware
+from api.observe import ObserveMiddleware
 from gis.assign import current_assigner
 from gis.db import database_url, engine_for
 from gis.events import EventHub
+from gis.maps.page_cache import PageCache
 from gis.settings import PROJECT_ROOT, Settings, get_settings
 
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.engine = engine
     app.state.sessionmaker = sessions
     app.state.events = hub
+    app.state.pages = PageCache()
 
     errors.install(app)
     if settings.cors_origins:
@@ -115,12 +118,14 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
             max_age=600,
         )
     # Outside even Starlette's server-error layer, so limits, security headers and the
-    # audit apply to every response, a 500 included.
+    # audit apply to every response, a 500 included; the request id and metrics outside
+    # those, so refused requests are counted and carry an id too.
     build_stack = app.build_middleware_stack
     factory = app.state.sessionmaker
 
     def guarded_stack() -> ASGIApp:
-        return GuardMiddleware(build_stack(), settings=settings, factory=factory)
+        guarded = GuardMiddleware(build_stack(), settings=settings, factory=factory)
+        return ObserveMiddleware(guarded, engine)
 
     app.build_middleware_stack = guarded_stack  # type: ignore[method-assign]
     # Each module in api/routers with a ``router`` is mounted; modules own their prefixes.

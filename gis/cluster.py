@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,33 +102,50 @@ class Cluster:
 
     # -- actions ---------------------------------------------------------------
 
-    def up(self, timeout_s: float = 60.0) -> str:
-        """Install PostGIS if needed, initialise on first use, start, and return the URL."""
+    def up(self, timeout_s: float = 60.0, server_settings: Mapping[str, str] | None = None) -> str:
+        """Install PostGIS if needed, initialise on first use, start, and return the URL.
+
+        ``server_settings`` are given on the server's command line (not written into the
+        data folder, so a copy restored from a backup does not inherit them); a running
+        cluster whose values differ is restarted, as ``archive_mode`` needs.
+        """
         ensure_postgis(self.pg_version)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not self.initialised:
             self._initdb()
+        wanted = dict(server_settings or {})
+        if self.running() and wanted and self.server_settings(list(wanted)) != wanted:
+            self.down()
         if not self.running():
-            self._remove_stale_pid()
-            port = self.port
-            if port is None or not port_is_free(port):
-                port = free_port()
-                self.port_file.write_text(f"{port}\n")
-            self._pg_ctl(
-                [
-                    "start",
-                    "-w",
-                    "-t",
-                    str(int(timeout_s)),
-                    "-l",
-                    str(self.log_file),
-                    "-o",
-                    f"-p {port} -k {self.socket_dir} -c listen_addresses=127.0.0.1",
-                ],
-                check=True,
-            )
+            self.start(timeout_s, wanted)
         self._ensure_database()
         return self.url()
+
+    def start(
+        self, timeout_s: float = 60.0, server_settings: Mapping[str, str] | None = None
+    ) -> None:
+        """Start the initialised cluster on its port (or a free one when that is taken)."""
+        self._remove_stale_pid()
+        port = self.port
+        if port is None or not port_is_free(port):
+            port = free_port()
+            self.port_file.write_text(f"{port}\n")
+        options = f"-p {port} -k {shlex.quote(str(self.socket_dir))} -c listen_addresses=127.0.0.1"
+        for name, value in (server_settings or {}).items():
+            options += " -c " + shlex.quote(f"{name}={value}")
+        self._pg_ctl(
+            ["start", "-w", "-t", str(int(timeout_s)), "-l", str(self.log_file), "-o", options],
+            check=True,
+        )
+
+    def server_settings(self, names: list[str]) -> dict[str, str]:
+        """The running server's values of the settings ``names``."""
+        url = self.url("postgres").replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", (names,)
+            ).fetchall()
+        return {str(name): str(setting) for name, setting in rows}
 
     def down(self) -> bool:
         """Stop the cluster; returns False when it was not running."""
@@ -208,6 +226,10 @@ class Cluster:
     def _as_root(self) -> bool:
         return os.geteuid() == 0
 
+    def give_to_owner(self, *paths: Path) -> None:
+        """Hand files to the cluster's system user (when root runs it), parents made passable."""
+        self._give_to_os_user(*paths)
+
     def _give_to_os_user(self, *paths: Path) -> None:
         if not self._as_root():
             return
@@ -222,19 +244,27 @@ class Cluster:
                 if not mode & 0o001:
                     parent.chmod(mode | 0o001)
 
-    def _run(self, cmd: list[str], check: bool) -> subprocess.CompletedProcess[str]:
+    def run_as_owner(
+        self, cmd: list[str], env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command as the cluster's system user (tools that must own its files)."""
+        return self._run(cmd, check=False, env=env)
+
+    def _run(
+        self, cmd: list[str], check: bool, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, object] = {}
         if self._as_root():
             entry = ensure_os_user(self.os_user)
             kwargs = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
-        env = {**os.environ, "LC_ALL": "C.UTF-8"}
+        environ = {**os.environ, "LC_ALL": "C.UTF-8", **(env or {})}
         if self._as_root():
-            env["HOME"] = str(self.state_dir)
+            environ["HOME"] = str(self.state_dir)
         result = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
-            env=env,
+            env=environ,
             cwd=self.state_dir,
             **kwargs,  # type: ignore[call-overload]
         )

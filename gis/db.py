@@ -10,6 +10,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis import backup
 from gis.cluster import Cluster
 from gis.settings import Settings, get_settings
 
@@ -51,6 +52,14 @@ def live_database_url(settings: Settings | None = None) -> str:
             raise
         raise DatabaseUnreachable(EMBEDDED_NOT_RUNNING) from exc
     return url
+
+
+def start_embedded(settings: Settings | None = None) -> str:
+    """Start the embedded cluster, archiving its WAL when a backup repository is configured."""
+    s = settings or get_settings()
+    cluster = embedded_cluster(s)
+    repo = backup.repository(s, cluster)
+    return repo.start() if repo is not None else cluster.up()
 
 
 def libpq_url(url: str) -> str:

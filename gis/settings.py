@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -103,6 +103,24 @@ class Settings(BaseSettings):
         15,
         description="Major version of the Debian PostgreSQL the embedded cluster runs. [version]",
     )
+    backup_dir: Path | None = Field(
+        None,
+        description="pgBackRest repository of the embedded cluster: when set, `wangge db up`"
+        " archives every WAL segment there and `wangge backup` / `wangge restore` use it;"
+        " unset: no backups. [directory]",
+    )
+    backup_full_retention: int = Field(
+        2,
+        ge=1,
+        description="Full backups kept in the repository; older ones, with the WAL only they"
+        " need, are expired after each backup. [backups]",
+    )
+    archive_timeout_s: int = Field(
+        60,
+        ge=1,
+        description="With a backup repository, a WAL segment is archived at least this often"
+        " while there are writes: the most a point-in-time restore can lose. [s]",
+    )
 
     host: str = Field("127.0.0.1", description="Address `wangge serve` listens on. [IP address]")
     port: int = Field(8000, description="TCP port `wangge serve` listens on. [port]")
@@ -113,6 +131,18 @@ class Settings(BaseSettings):
         " Python process answers on one core at a time; each keeps its own assigner and"
         " rate-limit buckets. [processes]",
         json_schema_extra={"default_shown": "the number of CPU cores"},
+    )
+
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines of `wangge serve`: `text` for people, `json` for a log collector"
+        " (one object a line: time, level, logger, message, request_id). [text/json]",
+    )
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Client addresses or networks that may read GET /metrics without a token"
+        " (a Prometheus scraper), comma-separated: `127.0.0.1,10.1.0.0/16`; anyone else needs"
+        " an admin token; empty: an admin token always. [addresses]",
     )
 
     # Domain rules (docs/rules.md).
@@ -260,7 +290,7 @@ class Settings(BaseSettings):
         " images; add a basemap host to img-src if one is used. [header value]",
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "metrics_allow", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

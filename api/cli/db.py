@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
+from api.logs import log_config
 from gis import migrate as migrations
-from gis.db import check_reachable, database_url, embedded_cluster, live_database_url
+from gis.db import (
+    check_reachable,
+    database_url,
+    embedded_cluster,
+    live_database_url,
+    start_embedded,
+)
 from gis.settings import get_settings
 
 db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.", no_args_is_help=True)
@@ -25,9 +36,12 @@ def up() -> None:
     """Install PostGIS if needed, initialise on first use and start the cluster."""
     if _uses_external():
         return
-    cluster = embedded_cluster()
-    url = cluster.up()
+    settings = get_settings()
+    cluster = embedded_cluster(settings)
+    url = start_embedded(settings)
     out.print(f"embedded cluster running on 127.0.0.1:{cluster.port} ({cluster.data_dir})")
+    if settings.backup_dir is not None:
+        out.print(f"WAL archived to the backup repository {settings.backup_dir}")
     out.print(url, highlight=False, soft_wrap=True)
 
 
@@ -83,17 +97,30 @@ def serve(
 
     settings = get_settings()
     if not settings.database_url:
-        embedded_cluster(settings).up()  # as `wangge db up`
+        start_embedded(settings)  # as `wangge db up`
     target = live_database_url(settings)
     migrations.upgrade(target)
+    processes = workers or settings.workers
+    if processes > 1:
+        _share_metrics(settings.state_dir / "metrics")
     out.print(f"serving on http://{host or settings.host}:{port or settings.port}")
     uvicorn.run(
         "api.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=processes,
         log_level="info",
+        log_config=log_config(settings.log_format),
     )
+
+
+def _share_metrics(folder: Path) -> None:
+    """Workers write their metrics into ``folder`` (emptied: the last run's are stale), and
+    GET /metrics from any of them adds up all (prometheus-client's multiprocess mode)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    # Named here, not imported from api.observe: prometheus-client reads it at its import.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import Viewer
+from api.observe import SSE_CLIENTS
 from gis.errors import InvalidInput
 from gis.events import EventFilter, EventHub, StreamEvent, stream_filter
 
@@ -100,6 +101,7 @@ async def stream(
     """Incident events as they are committed (filters: ``district``, ``unit``); resumes after
     ``Last-Event-ID``. Viewers and above; bearer token or the session cookie."""
     hub: EventHub = request.app.state.events
+    SSE_CLIENTS.inc()
     try:
         async for progress in hub.follow(opened.filter, opened.after):
             if not progress.events:
@@ -109,3 +111,5 @@ async def stream(
     except SQLAlchemyError as exc:
         # The client reconnects with its last id and misses nothing.
         log.warning("event stream ended: %s", exc.__class__.__name__)
+    finally:
+        SSE_CLIENTS.dec()

@@ -1,4 +1,5 @@
-"""``GET /health``: database reachable, PostGIS version, boundary version.
+"""``GET /health``: database reachable, PostGIS version, boundary version, and which node
+this is (``role``: primary or standby) with its replication lag in seconds.
 
 When PostGIS cannot be reached the answer is 503 with ``database: unreachable`` and
 Retry-After, so a load balancer or supervisor sees the fault; it turns back to 200 by
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.deps import EngineDep
 from api.errors import RETRY_AFTER_S, is_unreachable
+from gis.replication import replication_status
 
 router = APIRouter(tags=["health"])
 
@@ -31,6 +33,7 @@ def health(engine: EngineDep) -> Any:
             version = conn.execute(
                 text("SELECT max(id) FROM boundary_versions")
             ).scalar_one_or_none()
+            replication = replication_status(conn)
     except SQLAlchemyError as exc:
         if not is_unreachable(exc):
             raise
@@ -48,5 +51,8 @@ def health(engine: EngineDep) -> Any:
         "database": "reachable",
         "postgis_version": postgis,
         "boundary_version": version,
+        "role": replication.role,
+        "replication_lag_s": replication.lag_s,
+        "standbys": replication.standbys,
     }
     return body

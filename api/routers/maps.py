@@ -7,13 +7,15 @@ and icon is served by the app itself (``/vendor``, ``/maps/static``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Connection, Engine
 
 from api.auth import Dispatcher, PageViewer
 from api.deps import EngineDep, SettingsDep
@@ -32,6 +34,8 @@ from gis.maps.base import (
 )
 from gis.maps.desk_text import DESK_TEXT
 from gis.maps.i18n import texts
+from gis.maps.page_cache import Page, PageCache, content_epoch, etag_of
+from gis.settings import Settings
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -42,6 +46,8 @@ TEMPLATES = Environment(
 )
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
+# A page that may show a reporter: no shared cache may keep it.
+PRIVATE_HEADERS = {"Cache-Control": "private, no-cache"}
 
 
 def _at(at: datetime | None) -> datetime | None:
@@ -65,15 +71,66 @@ def _chrome(
     )
 
 
-def _page(body: str) -> HTMLResponse:
-    return HTMLResponse(body, headers=PAGE_HEADERS)
+def _fresh(request: Request, etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` already names this page."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return etag in tags or "*" in tags
+
+
+def _send(request: Request, page: Page, base: dict[str, str] = PAGE_HEADERS) -> Response:
+    """The page, or 304 with no body when the client holds it already."""
+    headers = {**base, "ETag": page.etag}
+    if _fresh(request, page.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(page.body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _page(request: Request, body: str) -> Response:
+    """A page built for this request alone, still answered 304 when unchanged."""
+    return _send(request, Page.of(body))
+
+
+def _basemap(s: Settings) -> tuple[object, ...]:
+    """The settings a page's HTML depends on (part of every cache key)."""
+    return (
+        s.basemap_url,
+        s.basemap_attribution,
+        s.basemap_max_zoom,
+        s.basemap_gcj02,
+        s.household_band_min,
+        s.household_band_max,
+    )
+
+
+def _cached(
+    request: Request,
+    engine: Engine,
+    settings: Settings,
+    key: tuple[Hashable, ...],
+    build: Callable[[Connection], str],
+) -> Response:
+    """A page built once per content epoch and key, then served from memory.
+
+    ``key`` holds everything of the request the page shows (page, language, ``at``, the
+    header's links); the epoch is read before the build, so a page is never newer-keyed
+    than its data. Pages cached here show no personal data and are the same for every role.
+    """
+    cache: PageCache = request.app.state.pages
+    with engine.connect() as conn:
+        full = (*key, _basemap(settings), content_epoch(conn))
+        etag = etag_of(*full)
+        if _fresh(request, etag):  # no build needed, even in a process that has none yet
+            return Response(status_code=304, headers={**PAGE_HEADERS, "ETag": etag})
+        page = cache.get(full, lambda: Page.of(build(conn), etag))
+    return _send(request, page)
 
 
 @router.get("/", response_class=HTMLResponse, name="maps_index")
-def maps_index(
-    request: Request, engine: EngineDep, who: PageViewer, lang: str = "zh"
-) -> HTMLResponse:
-    """Links to every map page."""
+def maps_index(request: Request, engine: EngineDep, who: PageViewer, lang: str = "zh") -> Response:
+    """Links to every map page (built per request: it lists the latest incidents)."""
     t = texts(lang)
     with engine.connect() as conn:
         incidents = data.incident_ids(conn, 10)
@@ -97,7 +154,7 @@ def maps_index(
         css=[href for _, href in LEAFLET_CSS],
         signed_in=None if who.role == "anonymous" else who,
     )
-    return _page(body)
+    return _page(request, body)
 
 
 @router.get("/static/{name}", include_in_schema=False)
@@ -117,13 +174,17 @@ def coverage(
     _: PageViewer,
     lang: str = "zh",
     at: datetime | None = None,
-) -> HTMLResponse:
+) -> Response:
     """Stations and canteens with their circles, uncovered areas, communities by class."""
     t, at = texts(lang), _at(at)
-    with engine.connect() as conn:
-        return _page(
-            pages.coverage_page(conn, settings, t, _chrome(request, t, t["coverage"], lang, at), at)
-        )
+    chrome = _chrome(request, t, t["coverage"], lang, at)
+    return _cached(
+        request,
+        engine,
+        settings,
+        ("coverage", lang, at, chrome),
+        lambda conn: pages.coverage_page(conn, settings, t, chrome, at),
+    )
 
 
 @router.get("/grids", response_class=HTMLResponse)
@@ -134,13 +195,17 @@ def grids(
     _: PageViewer,
     lang: str = "zh",
     at: datetime | None = None,
-) -> HTMLResponse:
+) -> Response:
     """Grids (vector tiles) coloured by households against the target band; search by code."""
     t, at = texts(lang), _at(at)
-    with engine.connect() as conn:
-        return _page(
-            pages.grids_page(conn, settings, t, _chrome(request, t, t["grids"], lang, at), at, lang)
-        )
+    chrome = _chrome(request, t, t["grids"], lang, at)
+    return _cached(
+        request,
+        engine,
+        settings,
+        ("grids", lang, at, chrome),
+        lambda conn: pages.grids_page(conn, settings, t, chrome, at, lang),
+    )
 
 
 @router.get("/dispatch/{incident_id}", response_class=HTMLResponse)
@@ -152,26 +217,25 @@ def dispatch(
     _: PageViewer,
     personal: Personal,
     lang: str = "zh",
-) -> HTMLResponse:
+) -> Response:
     """The incident, its grid and community, its station (circle, distance) and party branch.
 
     Reporter name and phone appear only for a dispatcher token (header, or typed in the page),
-    through the personal-data gate (masked otherwise, audited when shown).
+    through the personal-data gate (masked otherwise, audited when shown). Built per request,
+    never cached: the incident's status moves with every step, and each showing of personal
+    data must pass the gate and its audit. Its ETag digests what the page is built of, so an
+    unchanged incident answers 304 without building the page again.
     """
     t = texts(lang)
+    chrome = _chrome(request, t, f"{t['dispatch']} #{incident_id}", lang, None)
     with engine.connect() as conn:
-        title = f"{t['dispatch']} #{incident_id}"
-        return _page(
-            pages.dispatch_page(
-                conn,
-                settings,
-                t,
-                _chrome(request, t, title, lang, None),
-                incident_id,
-                personal.present,
-                lang,
-            )
-        )
+        # Read through the gate on every request, a revalidation included: it is audited.
+        inc, shown = pages.dispatch_incident(conn, incident_id, personal.present)
+    etag = etag_of("dispatch", inc, shown, lang, chrome, _basemap(settings))
+    if _fresh(request, etag):
+        return Response(status_code=304, headers={**PRIVATE_HEADERS, "ETag": etag})
+    body = pages.dispatch_page(settings, t, chrome, inc, shown, lang)
+    return _send(request, Page.of(body, etag), PRIVATE_HEADERS)
 
 
 @router.get("/dispatch/{incident_id}/reporter")
@@ -194,16 +258,28 @@ def dispatch_reporter(
 @router.get("/editor", response_class=HTMLResponse)
 def editor(
     request: Request, engine: EngineDep, settings: SettingsDep, _: PageViewer, lang: str = "zh"
-) -> HTMLResponse:
+) -> Response:
     """Draw a split line or a new outline, preview the impact, commit with a planner token."""
     t = texts(lang)
-    with engine.connect() as conn:
-        bounds = data.bounds(conn, None)
+    chrome = _chrome(request, t, t["editor"], lang, None)
+    return _cached(
+        request,
+        engine,
+        settings,
+        ("editor", lang, chrome),
+        lambda conn: _editor_page(conn, settings, t, lang, chrome),
+    )
+
+
+def _editor_page(
+    conn: Connection, settings: Settings, t: dict[str, str], lang: str, chrome: Chrome
+) -> str:
+    bounds = data.bounds(conn, None)
     lo, hi = settings.household_band_min, settings.household_band_max
-    body = TEMPLATES.get_template("editor.html").render(
+    return TEMPLATES.get_template("editor.html").render(
         t=t,
         lang=lang,
-        chrome=_chrome(request, t, t["editor"], lang, None),
+        chrome=chrome,
         js=[src for _, src in LEAFLET_JS] + VECTORGRID_JS + GEOMAN_JS + [f"{STATIC}/editor.js"],
         css=[href for _, href in LEAFLET_CSS] + GEOMAN_CSS,
         config={
@@ -217,4 +293,3 @@ def editor(
             "offset": gcj02_offset(settings, bounds),
         },
     )
-    return _page(body)

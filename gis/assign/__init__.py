@@ -7,11 +7,13 @@ belongs to, under the rules of :mod:`gis.assign.rules`, from an in-memory snapsh
 """
 
 from gis.assign.cache import (
+    SnapshotStats,
     assigner_at,
     assigner_for_write,
     current_assigner,
     forget,
     invalidate,
+    snapshot_stats,
 )
 from gis.assign.engine import Assigner
 from gis.assign.types import (
@@ -29,6 +31,7 @@ __all__ = [
     "Assignment",
     "AssignmentColumns",
     "BranchMatch",
+    "SnapshotStats",
     "StationMatch",
     "Unit",
     "assigner_at",
@@ -36,4 +39,5 @@ __all__ = [
     "current_assigner",
     "forget",
     "invalidate",
+    "snapshot_stats",
 ]

@@ -47,6 +47,18 @@ class _Entry:
     loading: threading.Lock = field(default_factory=threading.Lock)  # one load at a time
     checking: threading.Lock = field(default_factory=threading.Lock)  # one epoch query at a time
     reloader: threading.Thread | None = None
+    loaded_at: float = -math.inf  # monotonic time the current assigner was loaded
+    load_s: float = 0.0  # how long that load took
+
+
+@dataclass(frozen=True)
+class SnapshotStats:
+    """What the process knows of its cached assigner, for operators."""
+
+    epoch: int
+    age_s: float  # since the current snapshot was loaded
+    load_s: float  # how long its load took
+    stale: bool  # the database's epoch has moved past it (a load is due or running)
 
 
 _entries: dict[str, _Entry] = {}
@@ -97,9 +109,12 @@ def _load(entry: _Entry, engine: Engine, settings: Settings, epoch: int) -> Assi
             return current
         # Boundaries unchanged since ``current`` (a station, compound or branch change):
         # only those are read again, and the boundary indexes are kept.
+        started = time.monotonic()
         fresh = Assigner.load(engine, None, settings, previous=current)
         with entry.lock:
             entry.assigner = fresh
+            entry.loaded_at = time.monotonic()
+            entry.load_s = entry.loaded_at - started
         _seen(entry, fresh.epoch)
         return fresh
 
@@ -235,6 +250,21 @@ def assigner_at(
         while len(entry.past) > PAST_SNAPSHOTS:
             entry.past.popitem(last=False)
     return assigner
+
+
+def snapshot_stats(engine: Engine) -> SnapshotStats | None:
+    """Age and load time of ``engine``'s cached assigner; None before the first load."""
+    entry = _entries.get(_key(engine))
+    if entry is None or entry.assigner is None:
+        return None
+    with entry.lock:
+        epoch = entry.assigner.epoch
+        return SnapshotStats(
+            epoch=epoch,
+            age_s=time.monotonic() - entry.loaded_at,
+            load_s=entry.load_s,
+            stale=entry.epoch is not None and entry.epoch != epoch,
+        )
 
 
 def invalidate(engine: Engine) -> None:

@@ -7,7 +7,7 @@ connection rather than a new one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -59,9 +59,15 @@ def load_hotline_day(session: Session, seed: int) -> Mapping[str, int]:
     ).scalar_one()
     if there:
         return {"incidents": 0}
+    return {"incidents": ingest_demo(session, hotline_day(seed, HOTLINE_DAY))}
+
+
+def ingest_demo(session: Session, records: Iterable[Mapping[str, Any]]) -> int:
+    """Store demo reports through the bulk intake, within the demo's transaction; how many
+    were added. The demo's records are all good: a bad one is a bug, and raises."""
     assigner = Assigner.load(_Within(session.connection()))  # type: ignore[arg-type]
-    result = ingest(session, hotline_day(seed, HOTLINE_DAY), DEMO_ACTOR, assigner)
+    result = ingest(session, records, DEMO_ACTOR, assigner)
     if result.bad_rows:
         first = result.bad_rows[0]
-        raise RuntimeError(f"demo hotline day: row {first.row}: {first.reason}")
-    return {"incidents": result.stored}
+        raise RuntimeError(f"demo reports: row {first.row}: {first.reason}")
+    return result.stored

@@ -21,6 +21,7 @@ from gis.db import make_engine, session_scope
 from gis.demo import plan
 from gis.demo.build import city_for
 from gis.demo.categories import CATEGORIES
+from gis.demo.history import load_history
 from gis.demo.hotline import load_hotline_day
 from gis.demo.model import City
 from gis.demo.summary import CHENGZHONG_SQL, COUNT_SQL, DemoSummary, counts
@@ -36,7 +37,12 @@ DEMO_OPERATION = "demo"
 # and the seed, must add nothing when its data is already there, and returns counts
 # of what it added (shown in the summary).
 PostLoadStep = Callable[[Session, int], Mapping[str, int]]
-POST_LOAD_STEPS: list[PostLoadStep] = [store_units, load_hotline_day, dispatch_to_units]
+POST_LOAD_STEPS: list[PostLoadStep] = [
+    store_units,
+    load_hotline_day,
+    load_history,
+    dispatch_to_units,
+]
 
 
 def _wkb(geom: Any) -> str:

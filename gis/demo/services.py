@@ -28,6 +28,14 @@ def person_name(rng: np.random.Generator) -> str:
     return f"{rng.choice(plan.SURNAMES)}{given}"
 
 
+def person_names(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` names at once, drawn like :func:`person_name`'s."""
+    surnames = rng.choice(plan.SURNAMES, size=n)
+    given = rng.choice(plan.GIVEN, size=(n, 2))
+    two = rng.random(n) < 0.5
+    return [f"{s}{g[0]}{g[1] if t else ''}" for s, g, t in zip(surnames, given, two, strict=True)]
+
+
 def build_branches(city: City, seed: int) -> None:
     rng = rng_for(seed, "party")
     names = {c.code: c.name for c in city.communities}

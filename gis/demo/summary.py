@@ -42,8 +42,7 @@ COUNT_SQL = {
     "districts": f"SELECT count(*) FROM districts WHERE {CURRENT}",
     "streets and towns": f"SELECT count(*) FROM streets WHERE {CURRENT}",
     "communities": f"SELECT count(*) FROM communities WHERE {CURRENT}",
-    "comprehensive grids": f"SELECT count(*) FROM grids WHERE {CURRENT}"
-    " AND kind = 'comprehensive'",
+    "comprehensive grids": f"SELECT count(*) FROM grids WHERE {CURRENT} AND kind = 'comprehensive'",
     "dedicated grids": f"SELECT count(*) FROM grids WHERE {CURRENT} AND kind = 'dedicated'",
     "compounds": "SELECT count(*) FROM compounds",
     "buildings": "SELECT count(*) FROM buildings",
@@ -60,8 +59,7 @@ COUNT_SQL = {
     "incidents": "SELECT count(*) FROM incidents",
 }
 CHENGZHONG_SQL = {
-    "streets and towns": "SELECT count(*) FROM streets"
-    f" WHERE {CURRENT} AND district_code = :d",
+    "streets and towns": f"SELECT count(*) FROM streets WHERE {CURRENT} AND district_code = :d",
     "communities": f"SELECT count(*) FROM communities WHERE {CURRENT} AND district_code = :d",
     "households": "SELECT coalesce(sum(households), 0) FROM buildings WHERE district_code = :d",
     "residents": "SELECT coalesce(sum(residents), 0) FROM buildings WHERE district_code = :d",

@@ -127,8 +127,7 @@ def load_community(session: Session, code: str, field_name: str = "community") -
         raise NotFound(f"community {code} does not exist or is retired", field=field_name)
     grids = session.execute(
         text(
-            f"SELECT {GRID_COLUMNS} FROM grids"
-            f" WHERE community_code = :c AND {boundary_current()}"
+            f"SELECT {GRID_COLUMNS} FROM grids WHERE community_code = :c AND {boundary_current()}"
         ),
         {"c": code},
     ).mappings()

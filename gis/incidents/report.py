@@ -4,7 +4,9 @@ A day is a local calendar day of the hotline. Calls (来电) are hotline_call re
 messages (留言) the written channels; handled directly (直接办结) vs transferred
 (转办) counts calls, as the hotline reports them; callbacks (回访) count the day's
 reports called back (``callbacks_made_that_day`` counts callbacks made on the day,
-whatever day the report came in); top categories count every report of the day.
+whatever day the report came in); top categories count every report of the day. The
+on-time closure, satisfaction and reopen rates are over the 30 days ending on the day
+(:mod:`gis.incidents.rates`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
 from gis.incidents.due import local_zone
+from gis.incidents.rates import Scope, unit_rates
 from gis.incidents.records import MESSAGE_CHANNELS
-from gis.models import CHANNELS, Incident, IncidentCategory
+from gis.models import CHANNELS, IncidentCategory, IncidentReport
 
 
 def check_day(day: date) -> None:
@@ -33,40 +36,65 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def daily_report(session: Session, day: date, top: int = 10) -> dict[str, Any]:
+def _scoped(scope: Scope) -> list[Any]:
+    conditions: list[Any] = []
+    if scope.district is not None:
+        conditions.append(IncidentReport.district_code == scope.district)
+    if scope.unit is not None:
+        conditions.append(IncidentReport.unit_code == scope.unit)
+    return conditions
+
+
+def daily_report(
+    session: Session,
+    day: date,
+    top: int = 10,
+    scope: Scope | None = None,
+    rates: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The day's report, of the whole city or of ``scope`` (a district, a unit); ``rates``:
+    the scope's :func:`unit_rates` of the day when the caller has them already."""
+    scope = scope or Scope()
     start, end = day_bounds(day)
-    on_day = (Incident.received_at >= start, Incident.received_at < end)
+    on_day = (
+        IncidentReport.received_at >= start,
+        IncidentReport.received_at < end,
+        *_scoped(scope),
+    )
     by_channel: dict[str, int] = dict.fromkeys(CHANNELS, 0)
     for channel, n in session.execute(
-        select(Incident.channel, func.count()).where(*on_day).group_by(Incident.channel)
+        select(IncidentReport.channel, func.count()).where(*on_day).group_by(IncidentReport.channel)
     ):
         by_channel[channel] = int(n)
     direct, transferred = session.execute(
         select(
-            func.count().filter(Incident.handled_directly),
-            func.count().filter(~Incident.handled_directly),
-        ).where(*on_day, Incident.channel == "hotline_call")
+            func.count().filter(IncidentReport.handled_directly),
+            func.count().filter(~IncidentReport.handled_directly),
+        ).where(*on_day, IncidentReport.channel == "hotline_call")
     ).one()
     callbacks = session.execute(
-        select(func.count()).where(*on_day, Incident.callback_at.is_not(None))
+        select(func.count()).where(*on_day, IncidentReport.callback_at.is_not(None))
     ).scalar_one()
     made = session.execute(
-        select(func.count()).where(Incident.callback_at >= start, Incident.callback_at < end)
+        select(func.count()).where(
+            IncidentReport.callback_at >= start, IncidentReport.callback_at < end, *_scoped(scope)
+        )
     ).scalar_one()
     categories = session.execute(
         select(
-            Incident.category_code,
+            IncidentReport.category_code,
             IncidentCategory.name_zh,
             IncidentCategory.name_en,
             func.count().label("n"),
         )
-        .join(IncidentCategory, IncidentCategory.code == Incident.category_code)
+        .join(IncidentCategory, IncidentCategory.code == IncidentReport.category_code)
         .where(*on_day)
-        .group_by(Incident.category_code, IncidentCategory.name_zh, IncidentCategory.name_en)
-        .order_by(func.count().desc(), Incident.category_code)
+        .group_by(IncidentReport.category_code, IncidentCategory.name_zh, IncidentCategory.name_en)
+        .order_by(func.count().desc(), IncidentReport.category_code)
         .limit(top)
     ).all()
     messages = {c: by_channel[c] for c in MESSAGE_CHANNELS}
+    rates = rates if rates is not None else unit_rates(session, day, scope)
     return {
         "date": day.isoformat(),
         "timezone": str(local_zone()),
@@ -84,4 +112,9 @@ def daily_report(session: Session, day: date, top: int = 10) -> dict[str, Any]:
             {"code": code, "name_zh": zh, "name_en": en, "count": int(n)}
             for code, zh, en, n in categories
         ],
+        "on_time_rate": rates["on_time_rate"],
+        "satisfaction_rate": rates["satisfaction_rate"],
+        "reopen_rate": rates["reopen_rate"],
+        "rates_since": rates["since"],
+        "rates_until": rates["until"],
     }

@@ -11,6 +11,9 @@ from sqlalchemy import Connection, text
 from gis.errors import NotFound
 from gis.validity import boundary_current, boundary_valid, facility_in_service
 
+# Degrees of simplification of the uncovered area (see ``uncovered``).
+UNCOVERED_TOLERANCE = 0.0001
+
 
 def _valid(alias: str, at: datetime | None) -> str:
     return boundary_valid(alias, at is not None)
@@ -18,15 +21,6 @@ def _valid(alias: str, at: datetime | None) -> str:
 
 def _facility_valid(at: datetime | None) -> str:
     return facility_in_service("f", at is not None)
-
-
-def _collection(rows: Any) -> dict[str, Any]:
-    features = []
-    for row in rows:
-        m = dict(row._mapping)
-        geometry = orjson.loads(m.pop("geometry"))
-        features.append({"type": "Feature", "id": m["id"], "geometry": geometry, "properties": m})
-    return {"type": "FeatureCollection", "features": features}
 
 
 def bounds(conn: Connection, at: datetime | None) -> tuple[float, float, float, float] | None:
@@ -40,59 +34,34 @@ def bounds(conn: Connection, at: datetime | None) -> tuple[float, float, float, 
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
-def districts(conn: Connection, at: datetime | None) -> dict[str, Any]:
-    return _collection(
-        conn.execute(
-            text(
-                "SELECT id, code, name, ST_AsGeoJSON(geom, 6) AS geometry FROM districts d"
-                f" WHERE {_valid('d', at)} ORDER BY code"
-            ),
-            {"at": at},
-        )
-    )
-
-
-def communities(conn: Connection, at: datetime | None) -> dict[str, Any]:
-    return _collection(
-        conn.execute(
-            text(
-                "SELECT id, code, name, coalesce(class, '?') AS class, households, residents,"
-                " ST_AsGeoJSON(ST_Simplify(geom, 0.00001, true), 6) AS geometry"
-                f" FROM communities c WHERE {_valid('c', at)} ORDER BY code"
-            ),
-            {"at": at},
-        )
-    )
-
-
 def facilities(conn: Connection, kind: str, at: datetime | None) -> list[dict[str, Any]]:
+    """Points and radii only: a page draws the circles itself (a polygon each is kilobytes)."""
     rows = conn.execute(
         text(
-            "SELECT id, code, name, type, ST_X(geom) AS lon, ST_Y(geom) AS lat, service_radius_m,"
-            " staff, seats, hours, ST_AsGeoJSON(service_area, 6) AS area FROM facilities f"
+            "SELECT code, name, ST_X(geom) AS lon, ST_Y(geom) AS lat, service_radius_m,"
+            " staff, seats, hours FROM facilities f"
             f" WHERE f.type = :kind AND {_facility_valid(at)} ORDER BY code"
         ),
         {"kind": kind, "at": at},
     )
-    out = []
-    for row in rows:
-        m = dict(row._mapping)
-        m["area"] = orjson.loads(m["area"]) if m["area"] else None
-        out.append(m)
-    return out
+    return [dict(row._mapping) for row in rows]
 
 
 def uncovered(conn: Connection, kind: str, at: datetime | None) -> dict[str, Any]:
-    """The part of the city outside every active circle of ``kind``."""
+    """The part of the city outside every active circle of ``kind``.
+
+    Simplified to ``UNCOVERED_TOLERANCE`` (about 10 m, under a pixel up to zoom 14) and
+    written to 1 m: the exact outline of a city is hundreds of kilobytes in a page.
+    """
     geometry = conn.execute(
         text(
-            "SELECT ST_AsGeoJSON(ST_Difference("
+            "SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(ST_Difference("
             f"  (SELECT ST_Union(geom) FROM districts d WHERE {_valid('d', at)}),"
             "   coalesce((SELECT ST_Union(service_area) FROM facilities f"
             f"    WHERE f.type = :kind AND {_facility_valid(at)}),"
-            "    'SRID=4490;POLYGON EMPTY'::geometry)), 6)"
+            "    'SRID=4490;POLYGON EMPTY'::geometry)), :tolerance), 5)"
         ),
-        {"kind": kind, "at": at},
+        {"kind": kind, "at": at, "tolerance": UNCOVERED_TOLERANCE},
     ).scalar()
     features = []
     if geometry:

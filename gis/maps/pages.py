@@ -41,107 +41,48 @@ def _popup(rows: list[tuple[str, Any]]) -> folium.Popup:
     return folium.Popup(f'<table class="wg-popup">{body}</table>', max_width=320)
 
 
-def _district_outlines(
-    m: folium.Map, conn: Connection, t: dict[str, str], s: Settings, at: datetime | None
-) -> None:
-    outlines = folium.GeoJson(
-        shift_geojson(data.districts(conn, at), s),
-        name=t["districts"],
-        style_function=lambda _: {"color": "#444", "weight": 2, "fill": False},
-        interactive=False,
-    )
-    outlines.add_to(m)
-    m.add_child(Register("districts", outlines))
-
-
 def _facilities(
-    m: folium.Map,
-    conn: Connection,
-    t: dict[str, str],
-    s: Settings,
-    at: datetime | None,
-    kind: str,
-    key: str,
-    colour: str,
-) -> None:
-    rows = data.facilities(conn, kind, at)
-    circles = folium.FeatureGroup(name=t[f"{key[:-1]}_circles"])
-    points = folium.FeatureGroup(name=t[key])
-    for f in rows:
-        if f["area"]:
-            folium.GeoJson(
-                shift_geometry(f["area"], s),
-                style_function=lambda _, c=colour: {
-                    "color": c,
-                    "weight": 1,
-                    "fillColor": c,
-                    "fillOpacity": 0.08,
-                },
-                interactive=False,
-            ).add_to(circles)
+    conn: Connection, t: dict[str, str], s: Settings, at: datetime | None, kind: str
+) -> list[dict[str, Any]]:
+    """Points, radii and popup rows of the facilities of ``kind`` (the page draws circles)."""
+    out = []
+    for f in data.facilities(conn, kind, at):
         lon, lat = shift_point(f["lon"], f["lat"], s)
         details = [(t["code"], f["code"]), (t["radius"], f"{f['service_radius_m']:.0f} m")]
         details += [(t["staff"], f["staff"])] if kind == STATION else [(t["seats"], f["seats"])]
         details.append((t["hours"], f["hours"]))
-        folium.CircleMarker(
-            [lat, lon],
-            radius=7,
-            color="#fff",
-            weight=2,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=1,
-            tooltip=f["name"],
-            popup=_popup([(t["name"], f["name"]), *details]),
-        ).add_to(points)
-    circles.add_to(m)
-    points.add_to(m)
-    m.add_child(Register(key, points))
-    m.add_child(Register(f"{key}_circles", circles))
+        rows = [(t["name"], f["name"]), *details]
+        out.append(
+            {
+                "name": f["name"],
+                "lon": lon,
+                "lat": lat,
+                "radius": f["service_radius_m"],
+                "details": [[k, str(v)] for k, v in rows],
+            }
+        )
+    return out
 
 
 def coverage_page(
     conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None
 ) -> str:
-    m = new_map(s, chrome, data.bounds(conn, at))
-    shown = shift_geojson(data.communities(conn, at), s)
-    communities = folium.GeoJson(
-        shown,
-        name=t["communities"],
-        style_function=lambda f: {
-            "color": "#555",
-            "weight": 1,
-            "fillColor": CLASS_COLOURS.get(f["properties"]["class"], "#999"),
-            "fillOpacity": 0.35,
-        },
-        # folium refuses tooltip fields on an empty layer (a time before any boundary).
-        tooltip=folium.GeoJsonTooltip(
-            ["name", "class", "households"],
-            aliases=[t["name"], t["community_class"], t["households"]],
-        )
-        if shown.get("features")
-        else None,
-    )
-    communities.add_to(m)
-    m.add_child(Register("communities", communities))
-    uncovered = folium.GeoJson(
-        shift_geojson(data.uncovered(conn, STATION, at), s),
-        name=t["uncovered"],
-        style_function=lambda _: {
-            # Outline only: a fill would change the class colours beneath.
-            "color": "#cb181d",
-            "weight": 2,
-            "dashArray": "5 4",
-            "fill": False,
-        },
-        interactive=False,
-    )
-    uncovered.add_to(m)
-    m.add_child(Register("uncovered", uncovered))
-    _district_outlines(m, conn, t, s, at)
-    _facilities(m, conn, t, s, at, STATION, "stations", STATION_COLOUR)
-    _facilities(m, conn, t, s, at, CANTEEN, "canteens", CANTEEN_COLOUR)
-    folium.LayerControl(collapsed=False).add_to(m)
+    """Communities and districts come from the vector tiles; the page holds the facilities'
+    points and the uncovered area only, so its size does not grow with the city's outlines."""
+    bounds = data.bounds(conn, at)
+    m = new_map(s, chrome, bounds, scripts=[*VECTORGRID_JS, f"{STATIC}/coverage.js"])
+    config = {
+        "at": at.isoformat() if at else None,
+        "shift": "gcj02" if s.basemap_gcj02 else None,
+        "text": t,
+        "classColours": CLASS_COLOURS,
+        "uncovered": shift_geojson(data.uncovered(conn, STATION, at), s),
+        "stations": _facilities(conn, t, s, at, STATION),
+        "canteens": _facilities(conn, t, s, at, CANTEEN),
+        "stationColour": STATION_COLOUR,
+        "canteenColour": CANTEEN_COLOUR,
+    }
+    m.add_child(Script("wanggeCoverage", config))
     swatch = '<i style="background:{}"></i>{}'
     items = [swatch.format(CLASS_COLOURS[c], f"{t['community_class']} {c}") for c in "ABCD"]
     items.append(swatch.format(CLASS_COLOURS["?"], t["unclassified"]))
@@ -175,16 +116,12 @@ def grids_page(
     return str(figure(m).render())
 
 
-def dispatch_page(
-    conn: Connection,
-    s: Settings,
-    t: dict[str, str],
-    chrome: Chrome,
-    incident_id: int,
-    present: Present,
-    lang: str,
-) -> str:
-    """``present`` decides what of the reporter is shown (in full, or masked)."""
+def dispatch_incident(
+    conn: Connection, incident_id: int, present: Present
+) -> tuple[dict[str, Any], bool]:
+    """The incident as its page shows it, and whether the reporter is shown in full.
+
+    ``present`` decides what of the reporter is shown (in full, or masked)."""
     inc = data.incident(conn, incident_id)
     shown = present(
         {
@@ -198,6 +135,19 @@ def dispatch_page(
         inc["reporter_phone"],
     )
     inc["reporter_name"], inc["reporter_phone"] = shown["reporter_name"], shown["reporter_phone"]
+    return inc, personal
+
+
+def dispatch_page(
+    s: Settings,
+    t: dict[str, str],
+    chrome: Chrome,
+    inc: dict[str, Any],
+    personal: bool,
+    lang: str,
+) -> str:
+    """The page of one incident read by :func:`dispatch_incident`."""
+    incident_id = inc["id"]
     m = new_map(s, chrome, None, scripts=[f"{STATIC}/dispatch.js"])
     focus: list[list[float]] = []
     for key, colour, weight in (("community", "#6a51a3", 3), ("grid", "#e6550d", 3)):

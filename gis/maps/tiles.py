@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from gis.coords import from_storage
 from gis.db import libpq_url
 from gis.errors import InvalidInput, NotFound
+from gis.maps.page_cache import CONTENT_EPOCH_SQL, ByteCache, epoch_label
 from gis.validity import boundary_valid, facility_in_service
 
 EXTENT = 4096
@@ -34,6 +35,9 @@ INCIDENT_CAP = 5000
 # From this zoom on, tiles are encoded from lon/lat without re-projecting (see _envelope):
 # the error is under half a tile unit there, and grows fourfold each zoom below.
 LONLAT_FROM_ZOOM = 10
+# Layers whose tiles are kept in memory per content epoch, and how many bytes of them.
+CACHED_LAYERS = frozenset({"districts", "communities", "grids", "facilities"})
+TILE_CACHE_BYTES = 64 * 1024 * 1024
 # Web Mercator world width in metres.
 WORLD_M = 40075016.685578488
 
@@ -296,15 +300,27 @@ class TileServer:
             check=ConnectionPool.check_connection,
             name="tiles",
         )
+        self.cache = ByteCache(TILE_CACHE_BYTES)
 
     def render(
         self, layer: str, z: int, x: int, y: int, at: datetime | None, shift: str | None
     ) -> bytes:
+        """Boundary and facility tiles come from memory while the content epoch stands
+        (see :mod:`gis.maps.page_cache`); incidents change with every report, so never."""
         key, params = tile_statement(layer, z, x, y, at, shift)
         with self.pool.connection() as conn:
+            cached = None
+            if layer in CACHED_LAYERS:
+                label = epoch_label(*(conn.execute(CONTENT_EPOCH_SQL).fetchone() or (0, "")))
+                cached = (layer, z, x, y, at, shift, label)
+                hit = self.cache.get(cached)
+                if hit is not None:
+                    return hit
             row = conn.execute(_RAW[key], params).fetchone()
-        data = row[0] if row else None
-        return bytes(data) if data else b""
+        data = bytes(row[0]) if row and row[0] else b""
+        if cached is not None:
+            self.cache.put(cached, data)
+        return data
 
     def close(self) -> None:
         self.pool.close()

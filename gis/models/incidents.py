@@ -56,6 +56,7 @@ EVENT_KINDS = (
     "handler",
 )
 MATCHES = ("inside", "boundary", "snapped", "outside")
+REPORT_TIMES = ("callback_at", "due_at", "closed_at")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -161,6 +162,28 @@ class IncidentReport(Base):
             "ix_incident_reports_open_unit_due",
             "unit_code",
             "status",
+            "due_at",
+            postgresql_where=text("status <> 'closed'"),
+        ),
+        # The command centre: a day's reports and callbacks, the 30-day rates, and the
+        # open cases by district and unit from the index alone.
+        Index(
+            "ix_incident_reports_received_at",
+            "received_at",
+            postgresql_include=[
+                "channel",
+                "handled_directly",
+                "callback_at",
+                "category_code",
+                "district_code",
+                "unit_code",
+            ],
+        ),
+        *(Index(f"ix_incident_reports_{c}", c) for c in REPORT_TIMES),
+        Index(
+            "ix_incident_reports_open_district_unit",
+            "district_code",
+            "unit_code",
             "due_at",
             postgresql_where=text("status <> 'closed'"),
         ),

@@ -35,12 +35,17 @@ def test_daily_report_of_the_demo_day(demo_http: httpx.Client, demo_tokens: dict
     assert report["total"] == 899
 
 
-def test_other_days_are_empty_and_bad_dates_refused(
+def test_days_outside_the_demo_month_are_empty_and_bad_dates_refused(
     demo_http: httpx.Client, demo_tokens: dict[str, str]
 ) -> None:
     headers = bearer(demo_tokens["viewer"])
-    empty = demo_http.get("/api/v1/reports/daily", params={"date": "2026-11-17"}, headers=headers)
-    assert empty.json()["calls"] == 0 and empty.json()["top_categories"] == []
+    day_before = demo_http.get(
+        "/api/v1/reports/daily", params={"date": "2026-11-17"}, headers=headers
+    ).json()
+    assert day_before["calls"] > 0 and day_before["handled_directly"] > 0
+    for day in ("2026-10-18", "2026-11-19"):
+        empty = demo_http.get("/api/v1/reports/daily", params={"date": day}, headers=headers)
+        assert empty.json()["calls"] == 0 and empty.json()["top_categories"] == []
     bad = demo_http.get("/api/v1/reports/daily", params={"date": "18/11/2026"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["field"] == "date"
     missing = demo_http.get("/api/v1/reports/daily", headers=headers)

@@ -68,7 +68,9 @@ def test_coverage_draws_what_the_database_holds(
     p.goto("/maps/coverage")
     assert p.errors == []
     p.page.wait_for_function("() => window.wangge && window.wangge.layers.canteens")
-    assert count(p, "communities") == city.scalar(
+    # Communities come from the vector tiles, not from the page.
+    p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.communities")
+    assert len(tile_ids(p, "communities")) == city.scalar(
         "SELECT count(*) FROM communities WHERE valid_to IS NULL"
     )
     stations = city.scalar(
@@ -183,8 +185,8 @@ def test_time_travel_reaches_the_data(city: City, offline: Callable[..., Offline
     """``at=`` before the city existed: the pages draw nothing, and tiles are asked for then."""
     p = offline()
     p.goto("/maps/coverage?at=2001-01-01T00:00:00Z")
-    p.page.wait_for_function("() => window.wangge && window.wangge.layers.canteens")
-    assert count(p, "communities") == 0 and count(p, "stations") == 0
+    p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.communities")
+    assert tile_ids(p, "communities") == set() and count(p, "stations") == 0
     assert "2001-01-01" in p.page.inner_text(".wg-header")
     requested: list[str] = []
     p.page.on("request", lambda r: requested.append(r.url))
@@ -207,7 +209,7 @@ def test_demo_city_coverage_draws_every_unit(
     p = offline()
     p.base_url = demo_server.base_url
     p.goto("/maps/coverage")
-    p.page.wait_for_function("() => window.wangge && window.wangge.layers.canteens")
+    p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.communities")
     with demo_engine.connect() as conn:
 
         def n(sql: str) -> int:
@@ -223,7 +225,7 @@ def test_demo_city_coverage_draws_every_unit(
             " AND active AND retired_at IS NULL"
         )
     assert communities > 100 and stations > 10
-    assert count(p, "communities") == communities
+    assert len(tile_ids(p, "communities")) == communities
     assert count(p, "stations") == stations and count(p, "canteens") == canteens
     p.shot("coverage-demo")
     p.goto("/maps/grids")
