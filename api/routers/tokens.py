@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Admin
+from api.auth import Admin, Viewer
 from api.deps import SessionDep
 from gis.tokens import create_token, list_tokens, revoke_token
 
@@ -54,6 +54,26 @@ def create(body: TokenIn, principal: Admin, session: SessionDep) -> NewToken:
         )
         session.refresh(token)
         return NewToken(token=plain, **_out(token).model_dump())
+
+
+class Me(BaseModel):
+    role: str
+    name: str
+    district_code: str | None
+    unit_code: str | None
+
+
+@router.get("/me", response_model=Me)
+def me(principal: Viewer) -> Me:
+    """Who the caller's token (header, or the session cookie on a page) acts as: role,
+    name, district scope and unit; ``anonymous`` without one where anonymous reads are on.
+    Pages show it and offer only what this role may do."""
+    return Me(
+        role=principal.role,
+        name=principal.name,
+        district_code=principal.district_code,
+        unit_code=principal.unit_code,
+    )
 
 
 @router.get("", response_model=list[TokenOut])

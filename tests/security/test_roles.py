@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 from sqlalchemy import Engine, select
@@ -130,6 +132,8 @@ def test_district_scoped_tokens(http: httpx.Client, engine: Engine, tokens: dict
 # Routes meant for everyone: liveness, the API docs, page assets, the sign-in form and the
 # public Open311 feed.
 PUBLIC_PREFIXES = ("/health", "/docs", "/maps/static/", "/maps/sign-in", "/open311/")
+# HTML pages: a browser that is not signed in is sent to the sign-in form, not refused.
+PAGES = ("/maps/", "/desk", "/dashboard")
 
 
 def test_reads_without_anonymous_access(database_url: str) -> None:
@@ -153,16 +157,17 @@ def test_reads_without_anonymous_access(database_url: str) -> None:
                 if role is None:
                     continue
                 response = client.get(fill_path(path))
-                if path.startswith("/maps/") and response.status_code == 303:
+                if path.startswith(PAGES) and response.status_code == 303:
                     # A page sends the browser to sign in, and back here afterwards.
                     location = response.headers["location"]
-                    assert location.startswith("/maps/sign-in?next=%2Fmaps%2F"), (path, location)
+                    back = quote(fill_path(path), safe="")
+                    assert location.startswith(f"/maps/sign-in?next={back}"), (path, location)
                     pages += 1
                     continue
                 assert response.status_code == 401, (path, response.text[:200])
     finally:
         server.stop()
-    assert pages >= 5  # index, coverage, grids, dispatch, editor
+    assert pages >= 7  # index, coverage, grids, dispatch, editor, desk, dashboard
 
 
 def test_audit_keeps_no_personal_data_from_query_strings(
