@@ -131,7 +131,6 @@ def test_district_scoped_tokens(http: httpx.Client, engine: Engine, tokens: dict
 
 # Routes meant for everyone: liveness, the API docs, page assets, the sign-in form and the
 # public Open311 feed.
-PAGES = ("/maps/", "/desk", "/dashboard")
 PUBLIC_PREFIXES = ("/health", "/docs", "/maps/static/", "/maps/sign-in", "/open311/")
 # HTML pages: a browser that is not signed in is sent to the sign-in form, not refused.
 PAGES = ("/maps/", "/desk", "/dashboard")
