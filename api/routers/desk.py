@@ -21,7 +21,7 @@ from gis.incidents.words import table
 from gis.maps import data
 from gis.maps.base import LEAFLET_CSS, STATIC, VECTORGRID_JS, gcj02_offset
 from gis.maps.desk_text import DESK_TEXT
-from gis.maps.i18n import texts
+from gis.maps.i18n import language, texts
 from gis.models import UNIT_KINDS
 
 router = APIRouter(tags=["maps"])
@@ -45,13 +45,14 @@ def desk(
 ) -> HTMLResponse:
     """The dispatch desk: queue by status with SLA countdowns, map, card with the steps the
     viewer's role allows, and intake with duplicates offered before saving."""
+    lang = language(lang)
     t = texts(lang)
-    d = DESK_TEXT[lang.lower()]
+    d = DESK_TEXT[lang]
     with engine.connect() as conn:
         bounds = data.bounds(conn, None)
-    words = table(lang.lower())
+    words = table(lang)
     config = {
-        "lang": lang.lower(),
+        "lang": lang,
         "text": {**t, **d},
         "words": words,
         "unit_kinds": list(UNIT_KINDS),
@@ -75,10 +76,10 @@ def desk(
     body = TEMPLATES.get_template("desk.html").render(
         t=t,
         d=d,
-        lang=lang.lower(),
+        lang=lang,
         words=words,
         crs=CRS_NAMES,
-        chrome=_chrome(request, t, d["title"], lang.lower(), None),
+        chrome=_chrome(request, t, d["title"], lang, None),
         js=DESK_JS,
         css=DESK_CSS,
         config=config,

@@ -33,7 +33,7 @@ from gis.maps.base import (
     gcj02_offset,
 )
 from gis.maps.desk_text import DESK_TEXT
-from gis.maps.i18n import texts
+from gis.maps.i18n import language, texts
 from gis.maps.page_cache import Page, PageCache, content_epoch, etag_of
 from gis.settings import Settings
 
@@ -149,7 +149,7 @@ def maps_index(request: Request, engine: EngineDep, who: PageViewer, lang: str =
         lang=lang,
         other="en" if lang == "zh" else "zh",
         pages=pages_,
-        desk=DESK_TEXT[lang.lower()],
+        desk=DESK_TEXT[language(lang)],
         incidents=incidents,
         css=[href for _, href in LEAFLET_CSS],
         signed_in=None if who.role == "anonymous" else who,

@@ -190,8 +190,13 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def texts(lang: str | None) -> dict[str, str]:
+def language(lang: str | None) -> str:
+    """``zh`` or ``en`` from a page's ``lang=`` (empty: Chinese); anything else is refused."""
     value = (lang or "zh").lower()
     if value not in LANGS:
         raise InvalidInput("lang must be zh or en", field="lang")
-    return TEXT[value]
+    return value
+
+
+def texts(lang: str | None) -> dict[str, str]:
+    return TEXT[language(lang)]
