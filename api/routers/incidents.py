@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from api.auth import Dispatcher, Principal, Staff
+from api.auth import Dispatcher, Staff
 from api.deps import SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
 from gis.assign.intake import normalize_point
@@ -130,46 +130,6 @@ def _one(
     return body
 
 
-def _filter(
-    who: Principal,
-    grid: str | None,
-    community: str | None,
-    station: int | None,
-    status: str | None,
-    category: str | None,
-    channel: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    overdue: bool | None,
-    unit: str | None,
-    external_id: str | None,
-    district: str | None,
-    street: str | None,
-    handler: str | None,
-) -> queries.IncidentFilter:
-    if who.role == "unit":
-        # A unit's staff see their own queue, whatever they ask for.
-        if unit is not None and unit != who.unit_code:
-            raise HTTPException(403, f"a unit token sees the queue of unit {who.unit_code} only")
-        unit = who.unit_code
-    return queries.IncidentFilter(
-        grid,
-        community,
-        station,
-        status,
-        category,
-        channel,
-        since,
-        until,
-        overdue,
-        unit,
-        external_id,
-        district,
-        street,
-        handler,
-    )
-
-
 @router.post(
     "",
     status_code=201,
@@ -226,23 +186,16 @@ def filter_dep(
     street: str | None = Query(None, max_length=9),
     handler: str | None = Query(None, max_length=60),
 ) -> queries.IncidentFilter:
-    return _filter(
-        personal.principal,
-        grid,
-        community,
-        station,
-        status,
-        category,
-        channel,
-        since,
-        until,
-        overdue,
-        unit,
-        external_id,
-        district,
-        street,
-        handler,
-    )
+    """The list's filters; a unit's staff see their own queue, whatever they ask for."""
+    who = personal.principal
+    if who.role == "unit":
+        if unit is not None and unit != who.unit_code:
+            raise HTTPException(403, f"a unit token sees the queue of unit {who.unit_code} only")
+        unit = who.unit_code
+    return queries.IncidentFilter(
+        grid, community, station, status, category, channel, since, until, overdue,
+        unit, external_id, district, street, handler,
+    )  # fmt: skip
 
 
 FilterDep = Annotated[queries.IncidentFilter, Depends(filter_dep)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gis.demo.history import ROW_COLUMNS
 from gis.incidents.due import due_at
 from gis.incidents.workflow import RULES, accept_due
 from gis.settings import get_settings
@@ -26,23 +27,8 @@ STEP_OF = {
     None: "closed",
 }
 KIND_STEP = {"urge": "urge", "handler": "handler", "callback": "callback", "rating": "rating"}
-COLUMNS = (
-    "status",
-    "handled_directly",
-    "unit_code",
-    "handler",
-    "dispatched_at",
-    "accept_due_at",
-    "accepted_at",
-    "replied_at",
-    "reply",
-    "urge_count",
-    "reopen_count",
-    "due_at",
-    "closed_at",
-    "callback_at",
-    "rating",
-)
+# The workflow columns the loader writes: the replay must arrive at each of them.
+COLUMNS = ROW_COLUMNS
 
 
 @dataclass(frozen=True)
