@@ -7,10 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import psycopg
 import shapely
 from sqlalchemy import Engine
 
 from gis.assign import Assigner
+from gis.db import libpq_url, session_scope
+from gis.incidents import ingest_bytes
 
 CATEGORIES = ("property_services", "consumer_rights", "noise", "heating", "sanitation")
 CHANNELS = ("hotline_call", "wechat", "patrol")
@@ -41,3 +44,15 @@ def write_reports_csv(engine: Engine, n: int, path: Path, seed: int = 2026) -> P
     )
     frame.write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S+08:00")
     return path
+
+
+def load_reports(url: str, engine: Engine, n: int, folder: Path, sql: str = "") -> None:
+    """``n`` reports written by :func:`write_reports_csv` stored as a first load into the
+    database at ``url``, then ``sql`` (statements separated by ``;`` and a line end) run."""
+    path = write_reports_csv(engine, n, folder / "reports.csv")
+    with session_scope(engine) as session:
+        ingest_bytes(session, path.read_bytes(), "csv", "bench", first_load=True)
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)

@@ -25,18 +25,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from gis.db import libpq_url, make_engine, session_scope
-from gis.incidents import ingest_bytes
+from gis.db import make_engine, session_scope
 from gis.incidents.dashboard import dashboard, open_cases, trend
 from gis.incidents.rates import Scope, unit_rates
 from gis.incidents.report import daily_report
 from gis.tokens import create_token
-from tests.bench.reports import write_reports_csv
+from tests.bench.reports import load_reports
 from tests.bench.results import pytest_command, record
 from tests.bench.test_desk_bench import AGE_SQL
 from tests.conftest import LiveServer
@@ -75,14 +73,8 @@ def centre_url(demo_template: str, fresh_database: Callable[..., str]) -> str:
 @pytest.fixture(scope="module")
 def centre_engine(centre_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = make_engine(centre_url, pool_size=2)
-    path = write_reports_csv(engine, N, tmp_path_factory.mktemp("centre") / "reports.csv")
-    with session_scope(engine) as session:
-        ingest_bytes(session, path.read_bytes(), "csv", "bench", first_load=True)
-    with psycopg.connect(libpq_url(centre_url), autocommit=True) as conn:
-        rates = RATE_SQL.format(shift=(DAY - LAST).days)
-        for statement in (AGE_SQL + rates).split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
+    rates = RATE_SQL.format(shift=(DAY - LAST).days)
+    load_reports(centre_url, engine, N, tmp_path_factory.mktemp("centre"), AGE_SQL + rates)
     yield engine
     engine.dispose()
 

@@ -26,10 +26,9 @@ from sqlalchemy import Engine, text
 
 from gis.assign.metric import metres_per_degree
 from gis.db import libpq_url, make_engine, session_scope
-from gis.incidents import ingest_bytes
 from gis.incidents.similar import SIMILAR_SQL
 from gis.tokens import create_token
-from tests.bench.reports import write_reports_csv
+from tests.bench.reports import load_reports
 from tests.bench.results import pytest_command, record
 from tests.conftest import LiveServer
 
@@ -74,13 +73,7 @@ def desk_url(demo_template: str, fresh_database: Callable[..., str]) -> str:
 @pytest.fixture(scope="module")
 def desk_engine(desk_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = make_engine(desk_url, pool_size=2)
-    path = write_reports_csv(engine, N, tmp_path_factory.mktemp("desk") / "reports.csv")
-    with session_scope(engine) as session:
-        ingest_bytes(session, path.read_bytes(), "csv", "bench", first_load=True)
-    with psycopg.connect(libpq_url(desk_url), autocommit=True) as conn:
-        for statement in AGE_SQL.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
+    load_reports(desk_url, engine, N, tmp_path_factory.mktemp("desk"), AGE_SQL)
     yield engine
     engine.dispose()
 
