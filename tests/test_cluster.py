@@ -66,6 +66,9 @@ def test_taken_port_moves_to_a_free_one(scratch_state_dir: Path) -> None:
     assert old_port is not None
     cluster.down()
     with socket.socket() as blocker:
+        # Connections the stopped server closed may linger in TIME_WAIT on its port; a
+        # listener may still take it (and then nobody else can).
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", old_port))
         blocker.listen()
         result = run(scratch_state_dir, "db", "up")

@@ -134,7 +134,11 @@ def test_event_stream_latency(demo_template: str, fresh_database: Callable[..., 
         incidents = [
             int(i)
             for i in session.execute(
-                text("SELECT id FROM incidents WHERE status = 'dispatched' ORDER BY id LIMIT :n"),
+                # Open cases with a unit: each takes one urge (催办), an event of its own.
+                text(
+                    "SELECT id FROM incidents WHERE status IN ('dispatched', 'in_progress')"
+                    " ORDER BY id LIMIT :n"
+                ),
                 {"n": STEPS},
             ).scalars()
         ]
@@ -151,7 +155,7 @@ def test_event_stream_latency(demo_template: str, fresh_database: Callable[..., 
         wait_until(lambda: streams.ready == STREAMS and bool(notified), 60, "streams open")
         for incident in incidents:
             with session_scope(engine) as session:
-                apply_step(session, incident, Step("in_progress"), "bench")
+                apply_step(session, incident, Step("urge"), "bench")
                 session.flush()
                 event_id = int(
                     session.execute(
