@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from api.auth import SESSION_COOKIE
 from gis.db import make_engine, session_scope
 from gis.tokens import create_token
 from tests.conftest import LiveServer, role_tokens
+from tests.incidents.conftest import City
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -32,11 +33,9 @@ _ids = itertools.count(1)
 
 
 @dataclass
-class DeskCity:
-    url: str
-    engine: Engine
-    server: LiveServer
-    tokens: dict[str, str]
+class DeskCity(City):
+    """A private demo city served for the desk; ``grid_point`` as the incident tests'
+    (each test takes its own offsets so that no two tests' cases are similar)."""
 
     @property
     def base_url(self) -> str:
@@ -45,20 +44,6 @@ class DeskCity:
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar_one()
-
-    def grid_point(self, offset: int) -> tuple[str, float, float]:
-        """A current grid's code and a point well inside it (CGCS2000), by offset in code
-        order; each test takes its own offsets so that no two tests' cases are similar."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                text(
-                    "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code,"
-                    " ST_PointOnSurface(ST_Buffer(geom::geography, -20)::geometry) AS p"
-                    " FROM grids WHERE valid_to IS NULL ORDER BY code OFFSET :o LIMIT 1) s"
-                ),
-                {"o": offset},
-            ).one()
-        return str(row[0]), float(row[1]), float(row[2])
 
     def unit_token(self, unit_code: str) -> str:
         with session_scope(self.engine) as session:
