@@ -25,7 +25,7 @@ from gis.demo.history import load_history
 from gis.demo.hotline import load_hotline_day
 from gis.demo.model import City
 from gis.demo.summary import CHENGZHONG_SQL, COUNT_SQL, DemoSummary, counts
-from gis.demo.units import dispatch_to_units, store_units
+from gis.demo.units import store_units
 from gis.errors import Conflict
 from gis.models import SRID
 from gis.places import refresh as refresh_place_names
@@ -41,7 +41,6 @@ POST_LOAD_STEPS: list[PostLoadStep] = [
     store_units,
     load_hotline_day,
     load_history,
-    dispatch_to_units,
 ]
 
 

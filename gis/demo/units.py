@@ -63,20 +63,3 @@ def store_units(session: Session, seed: int) -> Mapping[str, int]:
         )
     return {"units": added}
 
-
-def dispatch_to_units(session: Session, seed: int) -> Mapping[str, int]:
-    """Give the demo's dispatched reports that have no unit their category's default unit,
-    dispatched a few minutes after they came in."""
-    del seed
-    moved = session.execute(
-        text(
-            "UPDATE incident_reports r SET unit_code = c.default_unit_code,"
-            " dispatched_at = r.received_at + interval '7 minutes',"
-            " accept_due_at = r.received_at + interval '1 day'"
-            " FROM incident_categories c"
-            " WHERE c.code = r.category_code AND r.status <> 'received'"
-            " AND NOT r.handled_directly AND r.unit_code IS NULL"
-            " AND c.default_unit_code IS NOT NULL"
-        )
-    ).rowcount  # type: ignore[attr-defined]
-    return {"incidents dispatched to units": moved}
