@@ -26,6 +26,7 @@ from gis.incidents.bulk_read import ROW, BadRow, from_records, read_bytes
 from gis.incidents.bulk_store import STAGE_NAMES, Progress, no_progress, store_frames
 from gis.incidents.columns import codes
 from gis.incidents.due import due_at, local_zone
+from gis.incidents.intake import replay_differs
 from gis.incidents.records import categories
 
 
@@ -248,7 +249,11 @@ def ingest_frame(
         staged = _staged(good, assigner, district, bad, progress)
         stored = store_frames(session, staged, keys, actor, progress, first_load)
         result.stored, result.incident_ids = stored.stored, stored.incident_ids
-        result.duplicates = stored.staged - stored.stored
+        result.duplicates = stored.staged - stored.stored - len(stored.differing)
+        bad += [BadRow(row, replay_differs(ext, f), ext, f) for row, ext, f in stored.differing]
+        if result.incident_ids is not None:
+            for row, _, _ in stored.differing:
+                result.incident_ids.pop(row, None)
     result.bad_rows = sorted(bad, key=lambda b: b.row)
     return result
 

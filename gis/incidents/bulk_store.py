@@ -26,6 +26,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
 from gis.incidents.first_load import bare_tables
+from gis.incidents.intake import REPEATED_FIELDS, SAME_POINT_DEG
 from gis.models.base import SRID
 
 Progress = Callable[[str, float], None]
@@ -97,6 +98,23 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM events)
 _NEW_REPORTS = f"SELECT {EVENT_SOURCE} FROM incident_reports WHERE id BETWEEN %(lo)s AND %(hi)s"
 
 
+# A replayed external_id must carry the report stored under it, as in single intake
+# (:func:`gis.incidents.intake.check_same_report`): the first field that differs, per
+# staged row whose external_id is stored. ``received_at`` is left out: a bulk row without
+# one is stamped with the time of the run, so a re-run of the same file would differ.
+_DIFFERING = f"""
+SELECT row_no, external_id, field FROM (
+  SELECT s.row_no, s.external_id, CASE
+    {" ".join(f"WHEN nullif(s.{f}, '') IS DISTINCT FROM nullif(r.{f}, '') THEN '{f}'"
+              for f in REPEATED_FIELDS)}
+    WHEN abs(ST_X(r.geom) - s.lon) > {SAME_POINT_DEG} THEN 'lon'
+    WHEN abs(ST_Y(r.geom) - s.lat) > {SAME_POINT_DEG} THEN 'lat'
+  END AS field
+  FROM incident_stage s JOIN incident_reports r USING (external_id)
+) d WHERE field IS NOT NULL ORDER BY row_no
+"""
+
+
 def no_progress(_: str, __: float) -> None:
     return None
 
@@ -143,6 +161,9 @@ class Stored:
     staged: int
     stored: int
     incident_ids: dict[int, int] | None
+    # (row number, external_id, field) of the rows replaying a stored external_id with
+    # another report: not stored, and not counted as already there either.
+    differing: tuple[tuple[int, str, str], ...] = ()
 
 
 def store_frames(
@@ -166,6 +187,8 @@ def store_frames(
     staged = _copy(conn, "incident_stage", frames)
     progress("store", 0.2)
     with conn.cursor() as cur:
+        cur.execute(_DIFFERING)
+        differing = tuple((int(r), str(e), str(f)) for r, e, f in cur.fetchall())
         cur.execute(_STORE, {"actor": actor, "ids": _sequence(cur)})
         row = cur.fetchone()
         stored = int(row[0]) if row else 0
@@ -178,7 +201,7 @@ def store_frames(
             )
             ids = {int(r): int(i) for r, i in cur.fetchall()}
         cur.execute("TRUNCATE incident_stage")
-    return Stored(staged, stored, ids)
+    return Stored(staged, stored, ids, differing)
 
 
 def _already_stored(conn: Connection[Any], cur: Cursor[Any], frame: pl.DataFrame) -> dict[int, int]:

@@ -65,16 +65,20 @@ REPEATED_FIELDS = (
 SAME_POINT_DEG = 1e-6  # about 0.1 m: a retry carries the same coordinates
 
 
+def replay_differs(external_id: str | None, field: str) -> str:
+    """Why a replayed ``external_id`` carrying another report is refused (both intakes)."""
+    return (
+        f"external_id {external_id!r} is stored already with another {field}; a retry must "
+        "send the same report (use a new external_id for a new report)"
+    )
+
+
 def check_same_report(session: Session, stored: Incident, data: IncidentIn) -> None:
     """A replayed ``external_id`` must carry the report stored under it; another body is a
     :class:`Conflict` naming the first field that differs (never a second row)."""
 
     def differs(field: str) -> Conflict:
-        return Conflict(
-            f"external_id {data.external_id!r} is stored already with another {field}; a "
-            "retry must send the same report (use a new external_id for a new report)",
-            field=field,
-        )
+        return Conflict(replay_differs(data.external_id, field), field=field)
 
     for field in REPEATED_FIELDS:
         if (getattr(data, field) or None) != (getattr(stored, field) or None):

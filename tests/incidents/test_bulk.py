@@ -155,3 +155,37 @@ def test_ingest_records_returns_ids_and_duplicates(engine: Engine, categories: l
     assert (again.stored, again.duplicates) == (0, 3)
     assert again.incident_ids == result.incident_ids
     assert kinds == [("callback", 3), ("received", 3), ("transition", 3)]
+
+
+def test_replay_with_another_report_is_a_bad_row_and_strict_refuses_the_file(
+    http: httpx.Client, tokens: dict[str, str], categories: list[str], engine: Engine
+) -> None:
+    prefix = new_external_id("replay")
+    first = [
+        {"external_id": f"{prefix}-{i}", "channel": "hotline_call", "category_code": categories[0],
+         "description": f"路灯不亮 {i}", "lon": 101.78 + i / 1000, "lat": 36.62,
+         "received_at": "2026-05-06T09:00:00+08:00"}
+        for i in range(3)
+    ]  # fmt: skip
+    headers = {**bearer(tokens["dispatcher"]), "content-type": "application/x-ndjson"}
+
+    def post(rows: list[dict[str, Any]], strict: bool = False) -> httpx.Response:
+        body = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+        return http.post(f"/api/v1/incidents/bulk?strict={str(strict).lower()}", content=body,
+                         headers=headers)  # fmt: skip
+
+    stored = post(first).json()
+    assert stored["stored"] == 3, stored["bad_rows"]
+    replay = [dict(first[0]), {**first[1], "description": "另一件事"}, {**first[2], "lon": 101.9}]
+    late = {**first[0], "external_id": f"{prefix}-new"}
+    refused = post([*replay, late], strict=True)
+    assert refused.status_code == 422, refused.text
+    assert count_incidents(engine, "external_id LIKE :p", p=f"{prefix}-%") == 3
+    result = post([*replay, late]).json()
+    assert (result["stored"], result["duplicates"], result["bad"]) == (1, 1, 2)
+    _check_bad_rows(result, {2: "another description", 3: "another lon"})
+    with engine.connect() as conn:
+        kept = conn.execute(
+            text("SELECT description FROM incidents WHERE external_id = :e"), {"e": f"{prefix}-1"}
+        ).scalar_one()
+    assert kept == "路灯不亮 1"
