@@ -150,7 +150,13 @@ def _crs_map(frame: pl.DataFrame) -> dict[str, str | None]:
 
 
 def check(frame: pl.DataFrame, categories: dict[str, int]) -> tuple[pl.DataFrame, list[BadRow]]:
-    """Typed good records and the bad ones. ``categories``: active code → due working days."""
+    """Typed good records and the bad ones. ``categories``: active code → due working days.
+
+    Text is trimmed first, as the JSON API trims it, so both intakes store and measure the
+    same text."""
+    frame = frame.with_columns(
+        pl.col(r.name).str.strip_chars() for r in FIELDS if r.kind == "text"
+    )
     crs_of = _crs_map(frame)
     times = {c: parse_times(frame.get_column(c)) for c in TIME_COLUMNS}
     typed = frame.with_columns(

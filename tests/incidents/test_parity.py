@@ -60,6 +60,13 @@ def good_rows(lon: float, lat: float) -> list[dict[str, Any]]:
             "received_at": "2026-03-03",
         },
         {**base, "crs": "wgs84", "received_at": "2026-03-04T01:02:03Z", "address": None},
+        {
+            **base,
+            "description": "  路灯不亮\n",
+            "address": " 城中区礼让街2号 ",
+            "reporter_name": "\t王五 ",
+            "received_at": "2026-03-05T08:00:00+08:00",
+        },
     ]
 
 
