@@ -240,3 +240,26 @@ def test_a_visitor_reads_without_steps_and_is_offered_sign_in(
     card = page.inner_text("#dk-card")
     assert "137****1111" in card and "13700001111" not in card and "王五" not in card
     assert p.outside == [] and p.errors == []
+
+
+def test_load_more_adds_the_next_page_of_the_tab(
+    desk_city: DeskCity, desk: Callable[..., DeskPage]
+) -> None:
+    token = desk_city.tokens["dispatcher"]
+    first, second = (
+        desk_city.get(token, "/api/v1/incidents", status="closed", sort="due", limit=200,
+                      offset=offset)["items"]
+        for offset in (0, 200)
+    )  # fmt: skip
+    assert len(first) == 200 and second, "the demo month closes more than 200 cases"
+    p = desk(token)
+    page = p.open()
+    p.tab("closed")
+    page.wait_for_function("() => document.querySelectorAll('.dk-item').length === 200")
+    assert page.is_visible("#dk-more")
+    page.click("#dk-more")
+    page.wait_for_function("() => document.querySelectorAll('.dk-item').length > 200")
+    ids = [int(i) for i in page.eval_on_selector_all(".dk-item", "l => l.map(e => e.dataset.id)")]
+    assert ids == [i["id"] for i in first + second]
+    assert page.is_visible("#dk-more") == (len(second) == 200)
+    assert p.errors == []

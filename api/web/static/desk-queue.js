@@ -80,21 +80,25 @@
       });
     }
 
-    function fetchList() {
+    /* One page of the tab after the ``shown`` cases already listed. ``more`` says whether
+     * a page came back full, so that another may follow. */
+    function fetchList(shown) {
       var f = filters(), sort = $("dk-f-sort").value;
       if (S.tab !== "overdue") {
-        f.status = S.tab; f.sort = sort; f.limit = LIMIT;
+        f.status = S.tab; f.sort = sort; f.limit = LIMIT; f.offset = shown.length;
         return DK.api("/api/v1/incidents" + DK.query(f)).then(function (res) {
-          if (!res.ok) { S.say(DK.errorText(res), false); return []; }
-          return res.body.items;
+          if (!res.ok) { S.say(DK.errorText(res), false); return { items: [], more: false }; }
+          return { items: res.body.items, more: res.body.items.length >= LIMIT };
         });
       }
       // Past due and still open: one list per open status, merged soonest due first.
       return Promise.all(OPEN.map(function (status) {
-        var q = Object.assign({ status: status, overdue: "true", sort: "due", limit: LIMIT }, f);
+        var offset = shown.filter(function (it) { return it.status === status; }).length;
+        var q = Object.assign({ status: status, overdue: "true", sort: "due", limit: LIMIT, offset: offset }, f);
         return DK.api("/api/v1/incidents" + DK.query(q)).then(function (res) { return res.ok ? res.body.items : []; });
       })).then(function (lists) {
-        return [].concat.apply([], lists).sort(function (a, b) { return a.due_at < b.due_at ? -1 : (a.due_at > b.due_at ? 1 : 0); });
+        var items = [].concat.apply([], lists).sort(function (a, b) { return a.due_at < b.due_at ? -1 : (a.due_at > b.due_at ? 1 : 0); });
+        return { items: items, more: lists.some(function (l) { return l.length >= LIMIT; }) };
       });
     }
 
@@ -107,14 +111,35 @@
         b.setAttribute("aria-selected", name === S.tab ? "true" : "false");
       });
       counts();
-      return fetchList().then(function (items) {
+      return fetchList([]).then(function (page) {
         if (mine !== loading) { return; }  // a newer load is under way
-        S.items = items;
+        S.items = page.items;
+        S.more = page.more;
         render();
-        S.emit("items", items);
+        S.emit("items", S.items);
         S.loaded.queue = true;
       });
     }
+
+    /* The next page of the same tab, added below the cases already listed. */
+    function more() {
+      var mine = loading, button = $("dk-more");
+      button.disabled = true;
+      return fetchList(S.items).then(function (page) {
+        button.disabled = false;
+        if (mine !== loading) { return; }
+        var seen = {};
+        S.items.forEach(function (it) { seen[it.id] = true; });
+        S.items = S.items.concat(page.items.filter(function (it) { return !seen[it.id]; }));
+        if (S.tab === "overdue") {
+          S.items.sort(function (a, b) { return a.due_at < b.due_at ? -1 : (a.due_at > b.due_at ? 1 : 0); });
+        }
+        S.more = page.more;
+        render();
+        S.emit("items", S.items);
+      });
+    }
+    $("dk-more").addEventListener("click", function () { more(); });
 
     function sla(item) {
       if (item.status === "dispatched" && item.accept_due_at && !item.accepted_at) {
@@ -151,7 +176,8 @@
       list.dataset.tab = S.tab;
       if (!S.items.length) { list.appendChild(el("li", { className: "dk-empty", textContent: T.empty_queue })); }
       S.items.forEach(function (item) { list.appendChild(row(item)); });
-      $("dk-list-note").textContent = S.items.length >= LIMIT ? T.list_capped.replace("{n}", LIMIT) : "";
+      $("dk-list-note").textContent = S.more ? T.list_capped.replace("{n}", S.items.length) : "";
+      $("dk-more").hidden = !S.more;
     }
     $("dk-list").addEventListener("click", function (e) {
       var li = e.target.closest("li[data-id]");
