@@ -75,7 +75,8 @@ async def database_down(_: Request, exc: Exception) -> JSONResponse:
     """503 with Retry-After: unreachable, or (during a failover) reached but read-only."""
     if isinstance(exc, DatabaseUnreachable):
         message = str(exc)
-    elif is_read_only(exc):
+    elif is_read_only(exc) or "session is read-only" in str(getattr(exc, "orig", exc)):
+        # 25006 on a write, or no node takes writes (libpq: "session is read-only").
         message = READ_ONLY
     else:
         message = "database is unavailable"
