@@ -152,6 +152,12 @@ class HaCluster:
                 f"an HA cluster already runs from {self.state_dir} "
                 f"({', '.join(running)}): stop it first with `wangge cluster down`"
             )
+        missing = [tool for tool in ("etcd", "patroni") if shutil.which(tool) is None]
+        if missing:
+            raise ClusterError(
+                f"{' and '.join(missing)} not installed: sudo apt-get install -y patroni"
+                " etcd-server etcd-client (or `make setup`); nothing was started"
+            )
         ports = self._ports_for(nodes, base_port)
         taken = [(port, what) for port, what in ports.named() if not port_is_free(port)]
         if taken:
