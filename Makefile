@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # pgbackrest: backups, WAL archiving and point-in-time restore (`wangge backup|restore`)
-APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3 pgbackrest
+# patroni, etcd-server, etcd-client: the standby that takes over (`wangge cluster up --nodes 2`)
+APT_PACKAGES := postgresql-15 postgresql-contrib postgresql-15-postgis-3 pgbackrest \
+	patroni etcd-server etcd-client
 TEST_APT_PACKAGES := chromium gdal-bin fonts-wqy-microhei
 # wrk: the load generator of the HTTP benchmarks (C, so the client takes little of the 2 cores)
 BENCH_APT_PACKAGES := wrk

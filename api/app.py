@@ -27,7 +27,7 @@ from api import errors
 from api.middleware import GuardMiddleware
 from api.observe import ObserveMiddleware
 from gis.assign import current_assigner
-from gis.db import database_url, engine_for
+from gis.db import database_url, engine_for, read_database_url
 from gis.events import EventHub
 from gis.maps.page_cache import PageCache
 from gis.settings import PROJECT_ROOT, Settings, get_settings
@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     engine = engine_for(target)
     sessions = sessionmaker(engine, expire_on_commit=False)
     hub = EventHub(target, sessions)
+    # Reads that may lag (WANGGE_READ_URL: a standby may answer); writes never go there.
+    read_target = read_database_url(settings)
+    read_engine = engine_for(read_target) if read_target else engine
+    read_sessions = sessionmaker(read_engine, expire_on_commit=False) if read_target else sessions
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -104,6 +108,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessions
+    app.state.read_engine = read_engine
+    app.state.read_sessionmaker = read_sessions
     app.state.events = hub
     app.state.pages = PageCache()
 

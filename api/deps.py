@@ -1,4 +1,8 @@
-"""Request-scoped dependencies: the engine and a session per request."""
+"""Request-scoped dependencies: the engine and a session per request.
+
+``ReadEngineDep`` / ``ReadSessionDep`` are for reads that may lag a little (locate snapshot
+loads, tiles, OGC API, incident lists): with ``WANGGE_READ_URL`` set a standby may answer
+them; otherwise they are the main engine and sessions. Never write through them."""
 
 from __future__ import annotations
 
@@ -17,6 +21,11 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_read_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.read_engine
+    return engine
+
+
 def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -28,6 +37,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.read_sessionmaker
+    with factory() as session:
+        yield session
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]

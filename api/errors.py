@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis.db import DatabaseUnreachable
+from gis.db import DatabaseUnreachable, is_read_only
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope, WanggeError
 
 STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, OutOfScope: 403, Forbidden: 403}
@@ -68,8 +68,18 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+READ_ONLY = "the database takes no writes right now (its primary is changing); nothing was stored"
+
+
 async def database_down(_: Request, exc: Exception) -> JSONResponse:
-    message = str(exc) if isinstance(exc, DatabaseUnreachable) else "database is unavailable"
+    """503 with Retry-After: unreachable, or (during a failover) reached but read-only."""
+    if isinstance(exc, DatabaseUnreachable):
+        message = str(exc)
+    elif is_read_only(exc) or "session is read-only" in str(getattr(exc, "orig", exc)):
+        # 25006 on a write, or no node takes writes (libpq: "session is read-only").
+        message = READ_ONLY
+    else:
+        message = "database is unavailable"
     return JSONResponse(
         error_body(f"{message}; try again shortly"),
         status_code=503,
@@ -85,7 +95,10 @@ def _db_cause(exc: Exception) -> str:
 
 
 def is_unreachable(exc: BaseException) -> bool:
-    """Connection lost, refused, shutting down, or no pooled connection in time."""
+    """Connection lost, refused, shutting down, read-only (a demoted primary), or no pooled
+    connection in time."""
+    if is_read_only(exc):
+        return True
     if isinstance(exc, DBAPIError):
         return bool(exc.connection_invalidated) or isinstance(
             exc, OperationalError | InterfaceError
@@ -128,7 +141,7 @@ COMMON_ERRORS = {
     "403": "The token's role (or district) does not allow this.",
     "413": "Request body over the size limit.",
     "429": "Too many requests; see Retry-After.",
-    "503": "The database is unreachable; see Retry-After.",
+    "503": "The database is unreachable or takes no writes (failover); see Retry-After.",
 }
 
 

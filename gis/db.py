@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode
 
 import psycopg
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis import backup
@@ -31,11 +33,44 @@ def database_url(settings: Settings | None = None) -> str:
     installs or starts anything (``wangge db up`` does)."""
     s = settings or get_settings()
     if s.database_url:
-        url = s.database_url
-        if url.startswith("postgresql://") or url.startswith("postgres://"):
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return url
+        return sqlalchemy_url(s.database_url)
     return embedded_cluster(s).url()
+
+
+def read_database_url(settings: Settings | None = None) -> str | None:
+    """``WANGGE_READ_URL`` (reads that may lag: a standby may answer them), None when unset."""
+    s = settings or get_settings()
+    return sqlalchemy_url(s.read_url) if s.read_url else None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """A libpq URL as SQLAlchemy's psycopg URL; several hosts (``@h1:p1,h2:p2/db``, as a
+    Patroni cluster is reached) become repeated ``host`` parameters, the form SQLAlchemy
+    reads."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    scheme, rest = url.split("://", 1)
+    auth, at, tail = rest.rpartition("@")
+    hosts, _, path = tail.partition("/")
+    if "," not in hosts:
+        return url
+    database, _, query = path.partition("?")
+    params = urlencode([("host", h) for h in hosts.split(",")], safe=":")
+    return f"{scheme}://{auth}{at}/{database}?{params}" + (f"&{query}" if query else "")
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as libpq reads it: repeated ``host`` parameters back to ``h1:p1,h2:p2``."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    head, _, query = plain.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    hosts = [value for key, value in pairs if key == "host"]
+    if len(hosts) < 2:
+        return plain
+    scheme, rest = head.split("://", 1)
+    auth, at, tail = rest.rpartition("@")
+    others = urlencode([(k, v) for k, v in pairs if k != "host"])
+    return f"{scheme}://{auth}{at}{','.join(hosts)}{tail}" + (f"?{others}" if others else "")
 
 
 def live_database_url(settings: Settings | None = None) -> str:
@@ -62,18 +97,30 @@ def start_embedded(settings: Settings | None = None) -> str:
     return repo.start() if repo is not None else cluster.up()
 
 
-def libpq_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
 def make_engine(url: str, pool_size: int = 10) -> Engine:
-    return create_engine(
+    """A pooled engine that heals by itself after a failover: a dead connection is found by
+    the pre-ping, and one that reaches a node gone read-only (a demoted primary) is dropped
+    with the whole pool, so the next checkout finds the new primary."""
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5},
     )
+    event.listen(engine, "handle_error", _read_only_is_a_disconnect)
+    return engine
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """PostgreSQL refused a write because the node is (now) a standby: SQLSTATE 25006."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, psycopg.errors.ReadOnlySqlTransaction)
+
+
+def _read_only_is_a_disconnect(context: ExceptionContext) -> None:
+    if is_read_only(context.original_exception):
+        context.is_disconnect = True
 
 
 @lru_cache(maxsize=8)

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of an existing PostGIS (with the postgis and btree_gist"
         " extensions, or a user allowed to create them); unset: the embedded cluster. [URL]",
     )
+    read_url: str | None = Field(
+        None,
+        description="URL for reads that may lag a little (locate snapshot loads, tiles, OGC"
+        " API, incident lists): a standby may answer them, e.g. the read URL `wangge cluster"
+        " up` prints (target_session_attrs=prefer-standby); writes never go there; unset:"
+        " reads use the main database. [URL]",
+    )
     state_dir: Path = Field(
         PROJECT_ROOT / ".wangge",
         description="Where the embedded cluster keeps its data, port and password. [directory]",

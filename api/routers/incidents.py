@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from api.auth import Dispatcher, Staff
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
@@ -203,7 +203,7 @@ FilterDep = Annotated[queries.IncidentFilter, Depends(filter_dep)]
 
 @router.get("")
 def list_incidents(
-    session: SessionDep,
+    session: ReadSessionDep,
     personal: Personal,
     settings: SettingsDep,
     f: FilterDep,
@@ -227,7 +227,7 @@ def list_incidents(
 
 
 @router.get("/counts")
-def counts(session: SessionDep, f: FilterDep) -> dict[str, int]:
+def counts(session: ReadSessionDep, f: FilterDep) -> dict[str, int]:
     """How many incidents of each status match the filters (a queue's tabs), and how many
     open ones are overdue."""
     return queries.count_by_status(session, f)

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Viewer
-from api.deps import EngineDep, SettingsDep
+from api.deps import ReadEngineDep, SettingsDep
 from gis.assign import assigner_at
 from gis.assign.cache import fresh_assigner
 from gis.assign.intake import normalize_point, parse_at
@@ -58,7 +58,7 @@ class LocateOut(BaseModel):
 )
 async def locate(
     _: Viewer,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     settings: SettingsDep,
     lon: Annotated[float, Query(description="Longitude (east), in `crs`")],
     lat: Annotated[float, Query(description="Latitude (north), in `crs`")],

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import Viewer
-from api.deps import EngineDep, SettingsDep
+from api.deps import ReadEngineDep, SettingsDep
 from gis.errors import InvalidInput
 from gis.maps import ogc
 from gis.maps.cql import parse_filter
@@ -100,7 +100,7 @@ def conformance(_: Viewer) -> dict[str, Any]:
 
 
 @router.get("/collections")
-def collections(request: Request, engine: EngineDep, _: Viewer) -> dict[str, Any]:
+def collections(request: Request, engine: ReadEngineDep, _: Viewer) -> dict[str, Any]:
     with engine.connect() as conn:
         docs = [_collection_doc(request, c, ogc.extent(conn, c)) for c in ogc.COLLECTIONS.values()]
     return {
@@ -111,7 +111,7 @@ def collections(request: Request, engine: EngineDep, _: Viewer) -> dict[str, Any
 
 @router.get("/collections/{collection_id}")
 def collection(
-    collection_id: str, request: Request, engine: EngineDep, _: Viewer
+    collection_id: str, request: Request, engine: ReadEngineDep, _: Viewer
 ) -> dict[str, Any]:
     c = ogc.collection(collection_id)
     with engine.connect() as conn:
@@ -127,7 +127,7 @@ def queryables(collection_id: str, _: Viewer) -> dict[str, Any]:
 def items(
     collection_id: str,
     request: Request,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     settings: SettingsDep,
     _: Viewer,
     bbox: str | None = None,
@@ -177,7 +177,7 @@ def items(
 
 @router.get("/collections/{collection_id}/items/{feature_id}", response_class=GeoJSONResponse)
 def item(
-    collection_id: str, feature_id: int, request: Request, engine: EngineDep, _: Viewer
+    collection_id: str, feature_id: int, request: Request, engine: ReadEngineDep, _: Viewer
 ) -> dict[str, Any]:
     c = ogc.collection(collection_id)
     with engine.connect() as conn:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from api.auth import Viewer
-from api.deps import EngineDep
+from api.deps import ReadEngineDep
 from gis.maps.tiles import LAYERS, etag_of, tile_server
 
 router = APIRouter(prefix="/tiles", tags=["maps"])
@@ -36,7 +36,7 @@ def tile(
     x: int,
     y: int,
     request: Request,
-    engine: EngineDep,
+    engine: ReadEngineDep,
     _: Viewer,
     at: datetime | None = None,
     shift: str | None = None,
