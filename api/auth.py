@@ -20,7 +20,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from api.errors import is_unreachable
 from gis import privacy
 from gis.errors import check_scope, in_scope
 from gis.incidents.workflow import Actor
@@ -99,18 +102,37 @@ def _principal(token: ApiToken) -> Principal:
     )
 
 
+def _look_up(
+    request: Request, find: Callable[[Session, bool], ApiToken | None]
+) -> Principal | None:
+    """Who a token is, by ``find`` on the main database, recording its use. When that
+    database takes no writes or cannot be reached (a failover, or etcd without a majority)
+    and reads have a database of their own (``WANGGE_READ_URL``), it is asked there without
+    recording the use: reads go on while writes wait."""
+    state = request.app.state
+    try:
+        with state.sessionmaker() as session, session.begin():
+            token = find(session, True)
+            return None if token is None else _principal(token)
+    except DBAPIError as exc:
+        if state.read_sessionmaker is state.sessionmaker or not is_unreachable(exc):
+            raise
+    with state.read_sessionmaker() as session, session.begin():
+        token = find(session, False)
+        return None if token is None else _principal(token)
+
+
 def principal_for(request: Request, plain: str | None) -> Principal:
     if plain is None:
         return ANONYMOUS
-    with request.app.state.sessionmaker() as session, session.begin():
-        token = verify_token(session, plain)
-        if token is None:
-            raise HTTPException(
-                status_code=401,
-                detail="invalid or revoked token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        return _principal(token)
+    principal = _look_up(request, lambda session, record: verify_token(session, plain, record))
+    if principal is None:
+        raise HTTPException(
+            status_code=401,
+            detail="invalid or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
 
 
 def session_principal(request: Request, value: str) -> Principal:
@@ -120,9 +142,8 @@ def session_principal(request: Request, value: str) -> Principal:
     token_id = session_token_id(value, session_secret(request.app.state.settings), time.time())
     if token_id is None:
         return ANONYMOUS
-    with request.app.state.sessionmaker() as session, session.begin():
-        token = live_token(session, token_id)
-        return ANONYMOUS if token is None else _principal(token)
+    principal = _look_up(request, lambda session, record: live_token(session, token_id, record))
+    return ANONYMOUS if principal is None else principal
 
 
 def current_principal(request: Request) -> Principal:

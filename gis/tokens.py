@@ -65,24 +65,27 @@ def create_token(
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def verify_token(session: Session, plain: str) -> ApiToken | None:
-    """The live token for ``plain``, or None; records when it was last used."""
-    return _live(session, ApiToken.token_hash == hash_token(plain))
+def verify_token(session: Session, plain: str, record: bool = True) -> ApiToken | None:
+    """The live token for ``plain``, or None; records when it was last used (unless
+    ``record`` is off: a standby takes no writes)."""
+    return _live(session, ApiToken.token_hash == hash_token(plain), record)
 
 
-def live_token(session: Session, token_id: int) -> ApiToken | None:
+def live_token(session: Session, token_id: int, record: bool = True) -> ApiToken | None:
     """The token ``token_id`` if it is live (not revoked), or None; records when it was last
     used (a map session names its token by id)."""
-    return _live(session, ApiToken.id == token_id)
+    return _live(session, ApiToken.id == token_id, record)
 
 
-def _live(session: Session, which: ColumnElement[bool]) -> ApiToken | None:
+def _live(session: Session, which: ColumnElement[bool], record: bool) -> ApiToken | None:
     token = session.scalars(
         select(ApiToken).where(which, ApiToken.revoked_at.is_(None))
     ).one_or_none()
     now = datetime.now(UTC)
-    if token is not None and (
-        token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION
+    if (
+        record
+        and token is not None
+        and (token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION)
     ):
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token

@@ -12,7 +12,7 @@ cluster_app = typer.Typer(
     " loopback, in <state_dir>/ha.",
     no_args_is_help=True,
 )
-out = Console()
+out = Console(soft_wrap=True)  # URLs and paths are copied from here: never wrapped
 
 
 @cluster_app.command("up")

@@ -163,6 +163,15 @@ def test_etcd_majority_lost_writes_are_refused_never_lost(
             r = server.post(client, "quorum-probe")
             assert r.status_code == 503 and r.headers["Retry-After"]
             assert "nothing was stored" in r.json()["error"]
+            # Reads go on from the standby (WANGGE_READ_URL), the token known there too.
+            seen = posters.acknowledged_ids()[0]
+            listed = client.get(
+                server.base_url + "/api/v1/incidents",
+                params={"external_id": seen},
+                headers={"Authorization": f"Bearer {server.token}"},
+            )
+            assert listed.status_code == 200, listed.text
+            assert [i["external_id"] for i in listed.json()["items"]] == [seen]
     finally:
         posters.finish()
     # Every write acknowledged so far can still be read, from the nodes left read-only.
