@@ -12,25 +12,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, Engine
 
-from api.auth import Dispatcher, PageViewer
+from api.auth import Dispatcher, PageViewer, Viewer
 from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
 from gis.errors import NotFound
-from gis.maps import data, pages
+from gis.incidents.words import clock
+from gis.maps import data, labels, pages
 from gis.maps.base import (
     GEOMAN_CSS,
     GEOMAN_JS,
     LEAFLET_CSS,
     LEAFLET_JS,
+    READABLE_JS,
     STATIC,
     VECTORGRID_JS,
     Chrome,
-    gcj02_offset,
+    reading,
 )
 from gis.maps.desk_text import DESK_TEXT
 from gis.maps.i18n import language, texts
@@ -60,7 +63,7 @@ def _chrome(
     other = "en" if lang == "zh" else "zh"
     url = request.url.include_query_params(lang=other)
     index = request.url_for("maps_index").include_query_params(lang=lang)
-    at_label = f"{t['at']}: {at.isoformat(timespec='minutes')}" if at else None
+    at_label = f"{t['at']}: {clock(at)}" if at else None
     return Chrome(
         title,
         f"{url.path}?{url.query}",
@@ -166,6 +169,30 @@ def static(name: str) -> FileResponse:
     return FileResponse(path, media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"))
 
 
+@router.get("/labels/{level}")
+def level_labels(
+    level: str,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _: Viewer,
+    bbox: str | None = None,
+    at: datetime | None = None,
+) -> Response:
+    """Label points of ``districts``, ``streets``, ``communities`` or ``grids``: a point inside
+    each unit (``[code, name, lon, lat]``), those in ``bbox`` (``minlon,minlat,maxlon,maxlat``)
+    or all; as of ``at``. Answered 304 while the boundaries stand (ETag of the content epoch).
+    """
+    level, box, at = labels.check_level(level), labels.parse_bbox(bbox), _at(at)
+    with engine.connect() as conn:
+        etag = etag_of("labels", level, box, at, settings.basemap_gcj02, content_epoch(conn))
+        if _fresh(request, etag):
+            return Response(status_code=304, headers={**PAGE_HEADERS, "ETag": etag})
+        rows = labels.labels(conn, level, box, at, settings.basemap_gcj02)
+    body = orjson.dumps({"level": level, "labels": rows})
+    return Response(body, media_type="application/json", headers={**PAGE_HEADERS, "ETag": etag})
+
+
 @router.get("/coverage", response_class=HTMLResponse)
 def coverage(
     request: Request,
@@ -183,7 +210,7 @@ def coverage(
         engine,
         settings,
         ("coverage", lang, at, chrome),
-        lambda conn: pages.coverage_page(conn, settings, t, chrome, at),
+        lambda conn: pages.coverage_page(conn, settings, t, chrome, at, lang),
     )
 
 
@@ -280,16 +307,15 @@ def _editor_page(
         t=t,
         lang=lang,
         chrome=chrome,
-        js=[src for _, src in LEAFLET_JS] + VECTORGRID_JS + GEOMAN_JS + [f"{STATIC}/editor.js"],
+        js=[src for _, src in LEAFLET_JS]
+        + VECTORGRID_JS
+        + GEOMAN_JS
+        + [READABLE_JS, f"{STATIC}/editor.js"],
         css=[href for _, href in LEAFLET_CSS] + GEOMAN_CSS,
         config={
+            **reading(settings, lang, None, bounds),
             "bounds": bounds,
             "band": [lo, hi],
-            "lang": lang,
             "text": t,
-            "basemap": settings.basemap_url or None,
-            "attribution": settings.basemap_attribution,
-            "shift": "gcj02" if settings.basemap_gcj02 else None,
-            "offset": gcj02_offset(settings, bounds),
         },
     )

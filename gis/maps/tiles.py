@@ -36,7 +36,7 @@ INCIDENT_CAP = 5000
 # the error is under half a tile unit there, and grows fourfold each zoom below.
 LONLAT_FROM_ZOOM = 10
 # Layers whose tiles are kept in memory per content epoch, and how many bytes of them.
-CACHED_LAYERS = frozenset({"districts", "communities", "grids", "facilities"})
+CACHED_LAYERS = frozenset({"districts", "streets", "communities", "grids", "facilities"})
 TILE_CACHE_BYTES = 64 * 1024 * 1024
 # Web Mercator world width in metres.
 WORLD_M = 40075016.685578488
@@ -53,6 +53,7 @@ class TileLayer:
 
 BOUNDARY_COLUMNS = {
     "districts": "t.code, t.name",
+    "streets": "t.code, t.name, t.district_code",
     "communities": (
         "t.code, t.name, t.street_code, t.class AS community_class, t.households, t.residents"
     ),

@@ -227,9 +227,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 class OfflinePage:
     """A page whose every request outside 127.0.0.1 is refused and recorded."""
 
-    def __init__(self, browser: Browser, base_url: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        browser: Browser,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        timezone_id: str | None = None,
+    ):
         self.context = browser.new_context(
-            viewport={"width": 1280, "height": 860}, extra_http_headers=headers or {}
+            viewport={"width": 1280, "height": 860},
+            extra_http_headers=headers or {},
+            timezone_id=timezone_id,
         )
         self.outside: list[str] = []
         self.errors: list[str] = []
@@ -269,8 +277,10 @@ class OfflinePage:
 def offline(browser: Browser, city: City) -> Iterator[Callable[..., OfflinePage]]:
     opened: list[OfflinePage] = []
 
-    def make(headers: dict[str, str] | None = None) -> OfflinePage:
-        page = OfflinePage(browser, city.base_url, headers)
+    def make(
+        headers: dict[str, str] | None = None, timezone_id: str | None = None
+    ) -> OfflinePage:
+        page = OfflinePage(browser, city.base_url, headers, timezone_id)
         opened.append(page)
         return page
 
