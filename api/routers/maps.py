@@ -105,6 +105,7 @@ def _basemap(s: Settings) -> tuple[object, ...]:
         s.basemap_gcj02,
         s.household_band_min,
         s.household_band_max,
+        s.timezone,
     )
 
 
