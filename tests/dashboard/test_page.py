@@ -198,7 +198,13 @@ def test_the_density_map_names_the_districts(
 ) -> None:
     page, outside, errors = screen
     _open(page, centre, "")
-    page.wait_for_function("() => window.wangge.labels && window.wangge.labels.ready")
+    # Shown once placed (the map may still be framing the period's density).
+    page.wait_for_function(
+        """() => window.wangge.labels && window.wangge.labels.ready
+        && [...document.querySelectorAll('#dash-map .wg-label-districts span')].some(
+            s => s.getBoundingClientRect().width > 0
+            && getComputedStyle(s.parentNode).visibility !== 'hidden')"""
+    )
     spans = page.locator("#dash-map .wg-label-districts span")
     seen = {spans.nth(i).inner_text() for i in range(spans.count()) if spans.nth(i).is_visible()}
     with centre.server.client() as http:
