@@ -22,7 +22,7 @@ from api.auth import Dispatcher, PageViewer, Viewer
 from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
 from gis.errors import NotFound
-from gis.incidents.words import clock
+from gis.incidents.words import clock, word
 from gis.maps import data, labels, pages
 from gis.maps.base import (
     GEOMAN_CSS,
@@ -135,9 +135,15 @@ def _cached(
 @router.get("/", response_class=HTMLResponse, name="maps_index")
 def maps_index(request: Request, engine: EngineDep, who: PageViewer, lang: str = "zh") -> Response:
     """Links to every map page (built per request: it lists the latest incidents)."""
+    lang = language(lang)
     t = texts(lang)
     with engine.connect() as conn:
-        incidents = data.incident_ids(conn, 10)
+        latest = data.incident_ids(conn, 10)
+    name = "name_en" if lang == "en" else "name_zh"
+    incidents = [
+        (i["id"], f"{i[name]} · {word('status', i['status'], lang)} · {clock(i['received_at'])}")
+        for i in latest
+    ]
     s = request.app.state.settings
     pages_ = [
         ("coverage", t["coverage"], t["coverage_desc"]),

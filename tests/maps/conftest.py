@@ -277,9 +277,7 @@ class OfflinePage:
 def offline(browser: Browser, city: City) -> Iterator[Callable[..., OfflinePage]]:
     opened: list[OfflinePage] = []
 
-    def make(
-        headers: dict[str, str] | None = None, timezone_id: str | None = None
-    ) -> OfflinePage:
+    def make(headers: dict[str, str] | None = None, timezone_id: str | None = None) -> OfflinePage:
         page = OfflinePage(browser, city.base_url, headers, timezone_id)
         opened.append(page)
         return page

@@ -27,6 +27,7 @@ BEIJING = STORED.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"
 
 def view(page: OfflinePage, lon: float, lat: float, zoom: int) -> None:
     """Move the map and wait until its labels are placed for that zoom."""
+    page.page.wait_for_function("() => !window.wangge.map._animatingZoom")
     page.page.evaluate(
         f"() => window.wangge.map.setView([{lat}, {lon}], {zoom}, {{animate: false}})"
     )
@@ -80,6 +81,8 @@ def test_names_show_by_zoom(city: City, offline: Callable[..., OfflinePage], pat
     view(p, *middle, 11)
     assert shown(p, "districts") == ["城中区"]
     assert shown(p, "communities") == [] and shown(p, "grids") == []
+    view(p, *middle, 13)
+    assert shown(p, "streets") == ["人民街街道"] and shown(p, "districts") == []
     view(p, *middle, 15)
     assert sorted(shown(p, "communities")) == ["社区1", "社区2"]
     assert shown(p, "districts") == [] and shown(p, "grids") == []
@@ -168,6 +171,19 @@ def test_dispatch_page_shows_beijing_time_and_words(
     assert WORDS["status"]["en"][status] in panel
     assert WORDS["channel"]["en"][channel] in panel
     assert_no_codes(p.page.inner_text("body"), "en")
+    assert p.outside == [] and p.errors == []
+
+
+def test_index_lists_incidents_in_words_and_beijing_time(
+    city: City, offline: Callable[..., OfflinePage], utc_server: None, stored_time: int
+) -> None:
+    status, _ = city_codes(city, stored_time)
+    p = offline(timezone_id="America/New_York")
+    for lang, category in (("zh", "噪声扰民"), ("en", "Noise")):
+        page = p.goto(f"/maps/?lang={lang}")
+        line = page.locator(f"a[href^='/maps/dispatch/{stored_time}?']").inner_text()
+        assert line == f"#{stored_time} {category} · {WORDS['status'][lang][status]} · {BEIJING}"
+        assert_no_codes(page.inner_text("body"), lang)
     assert p.outside == [] and p.errors == []
 
 

@@ -163,8 +163,12 @@
       return job.done;
     }
     // Larger units first: a label that would overlap one already placed is hidden.
-    function declutter() {
-      try { place(); } finally { W.labels.zoom = map.getZoom(); W.labels.ready = true; }
+    // Each move is one generation: only the latest one's placing marks the labels ready.
+    var generation = 0;
+    function declutter(gen) {
+      try { place(); } finally {
+        if (gen === generation) { W.labels.zoom = map.getZoom(); W.labels.ready = true; }
+      }
     }
     function place() {
       var placed = [], view = map.getContainer().getBoundingClientRect();
@@ -189,7 +193,7 @@
       });
     }
     function update() {
-      var z = map.getZoom(), jobs = [];
+      var z = map.getZoom(), jobs = [], gen = ++generation;
       W.labels.ready = false;
       WG.LEVELS.forEach(function (l) {
         var s = state[l.level], on = z >= l.from && z < l.to;
@@ -200,7 +204,8 @@
           map.removeLayer(s.group);
         }
       });
-      Promise.all(jobs).then(declutter, declutter);
+      var done = function () { declutter(gen); };
+      Promise.all(jobs).then(done, done);
     }
     map.on("zoomend moveend", update);
     map.whenReady(update);
