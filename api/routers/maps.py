@@ -210,6 +210,7 @@ def coverage(
     at: datetime | None = None,
 ) -> Response:
     """Stations and canteens with their circles, uncovered areas, communities by class."""
+    lang = language(lang)
     t, at = texts(lang), _at(at)
     chrome = _chrome(request, t, t["coverage"], lang, at)
     return _cached(
@@ -231,6 +232,7 @@ def grids(
     at: datetime | None = None,
 ) -> Response:
     """Grids (vector tiles) coloured by households against the target band; search by code."""
+    lang = language(lang)
     t, at = texts(lang), _at(at)
     chrome = _chrome(request, t, t["grids"], lang, at)
     return _cached(
@@ -260,6 +262,7 @@ def dispatch(
     data must pass the gate and its audit. Its ETag digests what the page is built of, so an
     unchanged incident answers 304 without building the page again.
     """
+    lang = language(lang)
     t = texts(lang)
     chrome = _chrome(request, t, f"{t['dispatch']} #{incident_id}", lang, None)
     with engine.connect() as conn:
@@ -294,6 +297,7 @@ def editor(
     request: Request, engine: EngineDep, settings: SettingsDep, _: PageViewer, lang: str = "zh"
 ) -> Response:
     """Draw a split line or a new outline, preview the impact, commit with a planner token."""
+    lang = language(lang)
     t = texts(lang)
     chrome = _chrome(request, t, t["editor"], lang, None)
     return _cached(

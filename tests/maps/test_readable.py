@@ -288,3 +288,34 @@ def assert_no_codes(shown_text: str, lang: str) -> None:
             if code == word:
                 continue
             assert not re.search(rf"\b{re.escape(code)}\b", shown_text), (kind, code)
+
+
+def test_a_basemap_url_replaces_the_own_basemap_and_moves_labels_onto_gcj02(
+    city: City, offline: Callable[..., OfflinePage]
+) -> None:
+    from gis.coords import from_storage
+    from gis.settings import Settings
+    from tests.conftest import LiveServer
+
+    basemap = "/basemap/{z}/{x}/{y}.png"  # an intranet tile server on this host
+    settings = Settings(database_url=city.url, basemap_url=basemap, basemap_gcj02=True)
+    server = LiveServer(city.url, settings).start()
+    try:
+        p = offline()
+        p.base_url = server.base_url
+        requested: list[str] = []
+        p.page.on("request", lambda r: requested.append(r.url))
+        p.goto("/maps/grids")
+        p.page.wait_for_function("() => window.wangge.loaded && window.wangge.loaded.grids")
+        assert p.page.evaluate("() => !window.wangge.layers.basemap_districts")
+        assert any("/basemap/" in u for u in requested)
+        assert not any("/tiles/districts/" in u or "/tiles/streets/" in u for u in requested)
+        plain = httpx.get(f"{city.base_url}/maps/labels/grids").json()["labels"]
+        moved = httpx.get(f"{server.base_url}/maps/labels/grids").json()["labels"]
+        assert [r[0] for r in moved] == [r[0] for r in plain] and plain
+        glon, glat = from_storage([r[2] for r in plain], [r[3] for r in plain], "gcj02")
+        for row, x, y in zip(moved, glon, glat, strict=True):
+            assert abs(row[2] - x) < 1e-6 and abs(row[3] - y) < 1e-6, row[0]
+        assert p.outside == []
+    finally:
+        server.stop()
