@@ -24,6 +24,7 @@ from gis.models import (
     ROLES,
     BoundaryVersion,
     Community,
+    Compound,
     District,
     Facility,
     Grid,
@@ -137,6 +138,16 @@ def build_small_city(url: str) -> None:
             ),
         ]
         s.add_all(facilities)
+        # A residential compound inside grid 1-2 (drawn on the city's own basemap).
+        s.add(
+            Compound(
+                code="CP001",
+                name="幸福小区",
+                district_code=DISTRICT,
+                community_code=f"{STREET}001",
+                geom=box(1.2, 0.2, 1.8, 0.8),
+            )
+        )
         s.add(
             IncidentCategory(
                 code="noise", name_zh="噪声扰民", name_en="Noise", handling_unit="城中区综合执法局"

@@ -246,6 +246,14 @@ def test_with_no_basemap_url_the_city_draws_its_own(
     )
     assert tile_ids(p, "basemap_districts") == ids(city, "districts")
     assert tile_ids(p, "basemap_streets") == ids(city, "streets")
+    # Compounds from zoom 14 on: the built-up blocks under the overlays.
+    p.page.evaluate(
+        f"() => window.wangge.map.setView([{LAT0 + 0.5 * STEP}, {LON0 + 1.5 * STEP}], 16)"
+    )
+    p.page.wait_for_function(
+        "() => window.wangge.map.getZoom() === 16 && window.wangge.loaded.basemap_compounds"
+    )
+    assert tile_ids(p, "basemap_compounds") == ids(city, "compounds", "true")
     # Under every overlay, and no raster tiles from anywhere.
     z = p.page.evaluate("getComputedStyle(window.wangge.map.getPane('wg-basemap')).zIndex")
     assert int(z) < 200
@@ -259,9 +267,9 @@ def test_with_no_basemap_url_the_city_draws_its_own(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def ids(city: City, table: str) -> set[int]:
+def ids(city: City, table: str, when: str = "valid_to IS NULL") -> set[int]:
     with city.engine.connect() as conn:
-        return {r[0] for r in conn.execute(text(f"SELECT id FROM {table} WHERE valid_to IS NULL"))}
+        return {r[0] for r in conn.execute(text(f"SELECT id FROM {table} WHERE {when}"))}
 
 
 def city_codes(city: City, incident: int) -> tuple[str, str]:

@@ -51,6 +51,7 @@ def test_each_layer_decodes_with_database_ids(city: City) -> None:
         "districts": "valid_to IS NULL",
         "streets": "valid_to IS NULL",
         "communities": "valid_to IS NULL",
+        "compounds": "true",
         "facilities": "active",
         "incidents": "true",
     }

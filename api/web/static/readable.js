@@ -4,7 +4,7 @@
  *   WG.labels(map, cfg) district, street and community names and grid codes by zoom, at a point
  *                       inside each unit (fetched from /maps/labels, decluttered);
  *   WG.basemap(map, cfg) with no basemap URL set: a light basemap from the city's own layers
- *                       (district and street tiles), so a map reads on an intranet with no
+ *                       (districts, residential compounds, streets), so a map reads on an intranet with no
  *                       tile server and asks nothing of the outside world.
  * Pages call WG.setup(cfg) first with { timezone, lang, words }. */
 (function () {
@@ -43,7 +43,7 @@
   };
 
   /* -- the light basemap ------------------------------------------------------------------ */
-  // Pale fills for districts (one of a few by code), thin lines for streets and districts.
+  // Pale fills for districts (one of a few by code) and compounds, thin lines for streets.
   var FILLS = ["#f4efe1", "#e9f0e3", "#f1e8ee", "#e6eef3", "#f3ebe0", "#e8eee9", "#eeeaf4"];
   function query(cfg) {
     var q = [];
@@ -74,12 +74,15 @@
         var n = parseInt(String(p.code).slice(-2), 10) || 0;
         return { fill: true, fillColor: FILLS[n % FILLS.length], fillOpacity: 1, color: "#a99a8a", weight: 1.4 };
       }],
+      // Residential compounds, the built-up blocks, once they are larger than a few pixels.
+      ["compounds", function () { return { fill: true, fillColor: "#e2dbd0", fillOpacity: 1, color: "#cfc4b6", weight: 0.6 }; }, 14],
       ["streets", function () { return { fill: false, color: "#c9bcae", weight: 0.8, dashArray: "4 3" }; }]
     ].forEach(function (spec) {
       var styles = {};
       styles[spec[0]] = spec[1];
       var layer = L.vectorGrid.protobuf("/tiles/" + spec[0] + "/{z}/{x}/{y}.mvt" + qs, {
         pane: where, rendererFactory: L.canvas.tile, interactive: false, maxNativeZoom: 18, maxZoom: 20,
+        minZoom: spec[2] || 0,
         getFeatureId: function (f) { return f.id; }, vectorTileLayerStyles: styles
       });
       var key = "basemap_" + spec[0];
