@@ -222,8 +222,9 @@ class Settings(BaseSettings):
 
     basemap_url: str = Field(
         "",
-        description="XYZ tile URL with {z}/{x}/{y} under the map pages; empty: no basemap, and"
-        " the pages work offline. [URL template]",
+        description="XYZ tile URL with {z}/{x}/{y} under the map pages; empty: a light basemap"
+        " drawn from the city's own district and street layers, and the pages work offline."
+        " [URL template]",
     )
     basemap_attribution: str = Field("", description="Attribution shown with the basemap. [text]")
     basemap_max_zoom: int = Field(

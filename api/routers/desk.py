@@ -19,7 +19,7 @@ from api.routers.maps import PAGE_HEADERS, TEMPLATES, _chrome
 from gis.coords import CRS_NAMES
 from gis.incidents.words import table
 from gis.maps import data
-from gis.maps.base import LEAFLET_CSS, STATIC, VECTORGRID_JS, gcj02_offset
+from gis.maps.base import LEAFLET_CSS, READABLE_JS, STATIC, VECTORGRID_JS, reading
 from gis.maps.desk_text import DESK_TEXT
 from gis.maps.i18n import language, texts
 from gis.models import UNIT_KINDS
@@ -29,6 +29,7 @@ router = APIRouter(tags=["maps"])
 DESK_JS = [
     "/vendor/leaflet/dist/leaflet.js",
     *VECTORGRID_JS,
+    READABLE_JS,
     # The helpers first; desk.js wires the others together.
     *(f"{STATIC}/desk-{part}.js" for part in ("util", "queue", "map", "card", "intake")),
     f"{STATIC}/desk.js",
@@ -52,16 +53,11 @@ def desk(
         bounds = data.bounds(conn, None)
     words = table(lang)
     config = {
-        "lang": lang,
         "text": {**t, **d},
-        "words": words,
         "unit_kinds": list(UNIT_KINDS),
-        "timezone": settings.timezone,
+        **reading(settings, lang, None, bounds),
+        "words": words,
         "bounds": bounds,
-        "basemap": settings.basemap_url or None,
-        "attribution": settings.basemap_attribution,
-        "shift": "gcj02" if settings.basemap_gcj02 else None,
-        "offset": gcj02_offset(settings, bounds),
         "me": {
             "role": who.role,
             "name": who.name,

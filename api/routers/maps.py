@@ -12,25 +12,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, Engine
 
-from api.auth import Dispatcher, PageViewer
+from api.auth import Dispatcher, PageViewer, Viewer
 from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
 from gis.errors import NotFound
-from gis.maps import data, pages
+from gis.incidents.words import clock, word
+from gis.maps import data, labels, pages
 from gis.maps.base import (
     GEOMAN_CSS,
     GEOMAN_JS,
     LEAFLET_CSS,
     LEAFLET_JS,
+    READABLE_JS,
     STATIC,
     VECTORGRID_JS,
     Chrome,
-    gcj02_offset,
+    reading,
 )
 from gis.maps.desk_text import DESK_TEXT
 from gis.maps.i18n import language, texts
@@ -60,7 +63,7 @@ def _chrome(
     other = "en" if lang == "zh" else "zh"
     url = request.url.include_query_params(lang=other)
     index = request.url_for("maps_index").include_query_params(lang=lang)
-    at_label = f"{t['at']}: {at.isoformat(timespec='minutes')}" if at else None
+    at_label = f"{t['at']}: {clock(at)}" if at else None
     return Chrome(
         title,
         f"{url.path}?{url.query}",
@@ -102,6 +105,7 @@ def _basemap(s: Settings) -> tuple[object, ...]:
         s.basemap_gcj02,
         s.household_band_min,
         s.household_band_max,
+        s.timezone,
     )
 
 
@@ -131,9 +135,15 @@ def _cached(
 @router.get("/", response_class=HTMLResponse, name="maps_index")
 def maps_index(request: Request, engine: EngineDep, who: PageViewer, lang: str = "zh") -> Response:
     """Links to every map page (built per request: it lists the latest incidents)."""
+    lang = language(lang)
     t = texts(lang)
     with engine.connect() as conn:
-        incidents = data.incident_ids(conn, 10)
+        latest = data.incident_ids(conn, 10)
+    name = "name_en" if lang == "en" else "name_zh"
+    incidents = [
+        (i["id"], f"{i[name]} · {word('status', i['status'], lang)} · {clock(i['received_at'])}")
+        for i in latest
+    ]
     s = request.app.state.settings
     pages_ = [
         ("coverage", t["coverage"], t["coverage_desc"]),
@@ -166,6 +176,30 @@ def static(name: str) -> FileResponse:
     return FileResponse(path, media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"))
 
 
+@router.get("/labels/{level}")
+def level_labels(
+    level: str,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _: Viewer,
+    bbox: str | None = None,
+    at: datetime | None = None,
+) -> Response:
+    """Label points of ``districts``, ``streets``, ``communities`` or ``grids``: a point inside
+    each unit (``[code, name, lon, lat]``), those in ``bbox`` (``minlon,minlat,maxlon,maxlat``)
+    or all; as of ``at``. Answered 304 while the boundaries stand (ETag of the content epoch).
+    """
+    level, box, at = labels.check_level(level), labels.parse_bbox(bbox), _at(at)
+    with engine.connect() as conn:
+        etag = etag_of("labels", level, box, at, settings.basemap_gcj02, content_epoch(conn))
+        if _fresh(request, etag):
+            return Response(status_code=304, headers={**PAGE_HEADERS, "ETag": etag})
+        rows = labels.labels(conn, level, box, at, settings.basemap_gcj02)
+    body = orjson.dumps({"level": level, "labels": rows})
+    return Response(body, media_type="application/json", headers={**PAGE_HEADERS, "ETag": etag})
+
+
 @router.get("/coverage", response_class=HTMLResponse)
 def coverage(
     request: Request,
@@ -176,6 +210,7 @@ def coverage(
     at: datetime | None = None,
 ) -> Response:
     """Stations and canteens with their circles, uncovered areas, communities by class."""
+    lang = language(lang)
     t, at = texts(lang), _at(at)
     chrome = _chrome(request, t, t["coverage"], lang, at)
     return _cached(
@@ -183,7 +218,7 @@ def coverage(
         engine,
         settings,
         ("coverage", lang, at, chrome),
-        lambda conn: pages.coverage_page(conn, settings, t, chrome, at),
+        lambda conn: pages.coverage_page(conn, settings, t, chrome, at, lang),
     )
 
 
@@ -197,6 +232,7 @@ def grids(
     at: datetime | None = None,
 ) -> Response:
     """Grids (vector tiles) coloured by households against the target band; search by code."""
+    lang = language(lang)
     t, at = texts(lang), _at(at)
     chrome = _chrome(request, t, t["grids"], lang, at)
     return _cached(
@@ -226,6 +262,7 @@ def dispatch(
     data must pass the gate and its audit. Its ETag digests what the page is built of, so an
     unchanged incident answers 304 without building the page again.
     """
+    lang = language(lang)
     t = texts(lang)
     chrome = _chrome(request, t, f"{t['dispatch']} #{incident_id}", lang, None)
     with engine.connect() as conn:
@@ -260,6 +297,7 @@ def editor(
     request: Request, engine: EngineDep, settings: SettingsDep, _: PageViewer, lang: str = "zh"
 ) -> Response:
     """Draw a split line or a new outline, preview the impact, commit with a planner token."""
+    lang = language(lang)
     t = texts(lang)
     chrome = _chrome(request, t, t["editor"], lang, None)
     return _cached(
@@ -280,16 +318,15 @@ def _editor_page(
         t=t,
         lang=lang,
         chrome=chrome,
-        js=[src for _, src in LEAFLET_JS] + VECTORGRID_JS + GEOMAN_JS + [f"{STATIC}/editor.js"],
+        js=[src for _, src in LEAFLET_JS]
+        + VECTORGRID_JS
+        + GEOMAN_JS
+        + [READABLE_JS, f"{STATIC}/editor.js"],
         css=[href for _, href in LEAFLET_CSS] + GEOMAN_CSS,
         config={
+            **reading(settings, lang, None, bounds),
             "bounds": bounds,
             "band": [lo, hi],
-            "lang": lang,
             "text": t,
-            "basemap": settings.basemap_url or None,
-            "attribution": settings.basemap_attribution,
-            "shift": "gcj02" if settings.basemap_gcj02 else None,
-            "offset": gcj02_offset(settings, bounds),
         },
     )

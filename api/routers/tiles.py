@@ -41,7 +41,8 @@ def tile(
     at: datetime | None = None,
     shift: str | None = None,
 ) -> Response:
-    """One tile of ``districts``, ``communities``, ``grids``, ``facilities`` or ``incidents``.
+    """One tile of ``districts``, ``streets``, ``communities``, ``grids``, ``compounds``,
+    ``facilities`` or ``incidents``.
 
     ``at`` answers as of that time (boundaries valid then, incidents received by then).
     Incidents below zoom 13 come as counted cells (``cluster``, ``count``, ``open_count``).

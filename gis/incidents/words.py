@@ -1,10 +1,17 @@
 """Words for codes (状态、渠道、环节): what a person reads instead of ``in_progress``.
 
 Chinese by default, English with ``lang="en"``; pages, exports and bulletins take their
-words from here.
+words from here, and times as people read them (:func:`clock`).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gis.incidents.due import local_zone
+
+# How a page shows a moment: local (Beijing) time to the minute, ``2026-11-18 09:30``.
+CLOCK_FORMAT = "%Y-%m-%d %H:%M"
 
 WORDS: dict[str, dict[str, dict[str, str]]] = {
     "status": {
@@ -124,3 +131,13 @@ def word(kind: str, code: str | None, lang: str = "zh") -> str:
 def table(lang: str = "zh") -> dict[str, dict[str, str]]:
     """Every kind of word in one language (for a page's script)."""
     return {kind: by_lang.get(lang, by_lang["zh"]) for kind, by_lang in WORDS.items()}
+
+
+def clock(at: datetime | None) -> str:
+    """A moment in the hotline's local time (Beijing time, 北京时间), ``2026-11-18 09:30``,
+    whatever the zone it was read in; a time without a zone is taken as UTC."""
+    if at is None:
+        return "—"
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(local_zone()).strftime(CLOCK_FORMAT)

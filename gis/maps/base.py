@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import folium
@@ -18,13 +19,19 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from gis.coords import from_storage
+from gis.incidents.words import table
 from gis.settings import Settings
+
+# The kinds of words a map page shows for codes.
+PAGE_WORDS = ("status", "channel")
 
 STATIC = "/maps/static"
 LEAFLET_JS = [
     ("leaflet", "/vendor/leaflet/dist/leaflet.js"),
     ("folium_shim", f"{STATIC}/folium-shim.js"),
 ]
+# Times, words, labels and the city's own basemap (``WG`` in the browser): every map page.
+READABLE_JS = f"{STATIC}/readable.js"
 LEAFLET_CSS = [
     ("leaflet_css", "/vendor/leaflet/dist/leaflet.css"),
     ("wangge_css", f"{STATIC}/maps.css"),
@@ -84,13 +91,40 @@ window.wangge.map = {{ this._parent.get_name() }};
         self.config = config
 
 
+def reading(
+    settings: Settings,
+    lang: str,
+    at: datetime | None,
+    bounds: tuple[float, float, float, float] | None,
+    labels: bool = True,
+) -> dict[str, Any]:
+    """What ``readable.js`` needs: the zone of the times, the words for codes, the basemap
+    (or none: the city's own layers) and where labels are fetched."""
+    words = table(lang)
+    return {
+        "timezone": settings.timezone,
+        "lang": lang,
+        "words": {kind: words[kind] for kind in PAGE_WORDS},
+        "basemap": settings.basemap_url or None,
+        "attribution": settings.basemap_attribution,
+        "maxZoom": settings.basemap_max_zoom,
+        "at": at.isoformat() if at else None,
+        "shift": "gcj02" if settings.basemap_gcj02 else None,
+        "offset": gcj02_offset(settings, bounds),
+        "labels": labels,
+    }
+
+
 def new_map(
     settings: Settings,
     chrome: Chrome,
     bounds: tuple[float, float, float, float] | None,
     scripts: list[str] | None = None,
     styles: list[str] | None = None,
+    read: dict[str, Any] | None = None,
 ) -> folium.Map:
+    """The page's map; ``read`` (see :func:`reading`) sets up times, words, labels and the
+    basemap before the page's own script runs."""
     m = folium.Map(
         location=[36.62, 101.78],
         zoom_start=12,
@@ -100,20 +134,13 @@ def new_map(
         prefer_canvas=True,
     )
     # folium links these in order when it renders, after anything added to the header now.
-    m.default_js = LEAFLET_JS + [(f"page_js_{i}", src) for i, src in enumerate(scripts or [])]
+    js = [READABLE_JS, *(scripts or [])]
+    m.default_js = LEAFLET_JS + [(f"page_js_{i}", src) for i, src in enumerate(js)]
     m.default_css = LEAFLET_CSS + [(f"page_css_{i}", h) for i, h in enumerate(styles or [])]
     root = figure(m)
     root.header.add_child(Element(f"<title>{html.escape(chrome.title)}</title>"))
     root.html.add_child(Element(header_html(chrome)))
-    if settings.basemap_url:
-        folium.TileLayer(
-            tiles=settings.basemap_url,
-            attr=settings.basemap_attribution or "basemap",
-            name="basemap",
-            max_zoom=settings.basemap_max_zoom,
-            overlay=False,
-            control=False,
-        ).add_to(m)
+    m.add_child(Script("wanggeReadable", read or reading(settings, "zh", None, bounds)))
     if bounds is not None:
         (x0, y0), (x1, y1) = (
             shift_point(bounds[0], bounds[1], settings),

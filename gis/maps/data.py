@@ -141,13 +141,14 @@ WHERE i.id = :id
     return out
 
 
-def incident_ids(conn: Connection, limit: int = 20) -> list[tuple[int, str]]:
+def incident_ids(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest open incidents: id, category names, status and when received."""
     rows = conn.execute(
         text(
-            "SELECT i.id, c.name_zh FROM incidents i JOIN incident_categories c"
-            " ON c.code = i.category_code WHERE i.status <> 'closed'"
+            "SELECT i.id, c.name_zh, c.name_en, i.status, i.received_at FROM incidents i"
+            " JOIN incident_categories c ON c.code = i.category_code WHERE i.status <> 'closed'"
             " ORDER BY i.received_at DESC LIMIT :n"
         ),
         {"n": limit},
     )
-    return [(int(r[0]), str(r[1])) for r in rows]
+    return [dict(r._mapping) for r in rows]

@@ -12,6 +12,7 @@ import shapely.geometry
 from branca.element import Element
 from sqlalchemy import Connection
 
+from gis.incidents.words import clock, word
 from gis.maps import data
 from gis.maps.base import (
     CLASS_COLOURS,
@@ -23,6 +24,7 @@ from gis.maps.base import (
     figure,
     gcj02_offset,
     new_map,
+    reading,
     shift_geojson,
     shift_geometry,
     shift_point,
@@ -65,12 +67,23 @@ def _facilities(
 
 
 def coverage_page(
-    conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None
+    conn: Connection,
+    s: Settings,
+    t: dict[str, str],
+    chrome: Chrome,
+    at: datetime | None,
+    lang: str = "zh",
 ) -> str:
     """Communities and districts come from the vector tiles; the page holds the facilities'
     points and the uncovered area only, so its size does not grow with the city's outlines."""
     bounds = data.bounds(conn, at)
-    m = new_map(s, chrome, bounds, scripts=[*VECTORGRID_JS, f"{STATIC}/coverage.js"])
+    m = new_map(
+        s,
+        chrome,
+        bounds,
+        scripts=[*VECTORGRID_JS, f"{STATIC}/coverage.js"],
+        read=reading(s, lang, at, bounds),
+    )
     config = {
         "at": at.isoformat() if at else None,
         "shift": "gcj02" if s.basemap_gcj02 else None,
@@ -102,7 +115,13 @@ def grids_page(
     conn: Connection, s: Settings, t: dict[str, str], chrome: Chrome, at: datetime | None, lang: str
 ) -> str:
     bounds = data.bounds(conn, at)
-    m = new_map(s, chrome, bounds, scripts=[*VECTORGRID_JS, f"{STATIC}/grids.js"])
+    m = new_map(
+        s,
+        chrome,
+        bounds,
+        scripts=[*VECTORGRID_JS, f"{STATIC}/grids.js"],
+        read=reading(s, lang, at, bounds),
+    )
     lo, hi = s.household_band_min, s.household_band_max
     config = {
         "at": at.isoformat() if at else None,
@@ -148,7 +167,13 @@ def dispatch_page(
 ) -> str:
     """The page of one incident read by :func:`dispatch_incident`."""
     incident_id = inc["id"]
-    m = new_map(s, chrome, None, scripts=[f"{STATIC}/dispatch.js"])
+    m = new_map(
+        s,
+        chrome,
+        None,
+        scripts=[*VECTORGRID_JS, f"{STATIC}/dispatch.js"],
+        read=reading(s, lang, None, None),
+    )
     focus: list[list[float]] = []
     for key, colour, weight in (("community", "#6a51a3", 3), ("grid", "#e6550d", 3)):
         unit = inc[key]
@@ -182,7 +207,8 @@ def dispatch_page(
             [
                 (t["incident"], f"#{inc['id']}"),
                 (t["category"], category),
-                (t["status"], inc["status"]),
+                (t["status"], word("status", inc["status"], lang)),
+                (t["received_at"], clock(inc["received_at"])),
             ]
         ),
     )
@@ -266,10 +292,10 @@ def _details_panel(inc: dict[str, Any], t: dict[str, str], personal: bool, lang:
     rows = [
         (t["incident"], f"#{inc['id']} {inc['external_id'] or ''}"),
         (t["category"], inc["category_zh"] if lang == "zh" else inc["category_en"]),
-        (t["status"], inc["status"]),
-        (t["channel"], inc["channel"]),
-        (t["received_at"], inc["received_at"].strftime("%Y-%m-%d %H:%M")),
-        (t["due_at"], inc["due_at"].strftime("%Y-%m-%d") if inc["due_at"] else "—"),
+        (t["status"], word("status", inc["status"], lang)),
+        (t["channel"], word("channel", inc["channel"], lang)),
+        (t["received_at"], clock(inc["received_at"])),
+        (t["due_at"], clock(inc["due_at"])),
         (t["description"], inc["description"]),
         (t["grid"], unit("grid")),
         (t["community"], unit("community")),

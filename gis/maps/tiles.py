@@ -36,7 +36,9 @@ INCIDENT_CAP = 5000
 # the error is under half a tile unit there, and grows fourfold each zoom below.
 LONLAT_FROM_ZOOM = 10
 # Layers whose tiles are kept in memory per content epoch, and how many bytes of them.
-CACHED_LAYERS = frozenset({"districts", "communities", "grids", "facilities"})
+CACHED_LAYERS = frozenset(
+    {"districts", "streets", "communities", "grids", "compounds", "facilities"}
+)
 TILE_CACHE_BYTES = 64 * 1024 * 1024
 # Web Mercator world width in metres.
 WORLD_M = 40075016.685578488
@@ -53,6 +55,7 @@ class TileLayer:
 
 BOUNDARY_COLUMNS = {
     "districts": "t.code, t.name",
+    "streets": "t.code, t.name, t.district_code",
     "communities": (
         "t.code, t.name, t.street_code, t.class AS community_class, t.households, t.residents"
     ),
@@ -64,6 +67,10 @@ LAYERS: dict[str, TileLayer] = {
         name: TileLayer(name, name, cols, versioned=True, polygons=True)
         for name, cols in BOUNDARY_COLUMNS.items()
     },
+    # Residential compounds (小区): the built-up blocks of the city's own basemap.
+    "compounds": TileLayer(
+        "compounds", "compounds", "t.code, t.name", versioned=False, polygons=True
+    ),
     "facilities": TileLayer(
         "facilities",
         "facilities",
@@ -110,7 +117,8 @@ def _bounds(lonlat: bool) -> str:
 
 
 def _boundary_sql(layer: TileLayer, at: bool, lonlat: bool) -> str:
-    when = boundary_valid("t", at)
+    # Compounds carry no validity interval: the same at every time.
+    when = boundary_valid("t", at) if layer.versioned else "true"
     return f"""
 WITH b AS ({_bounds(lonlat)}), f AS (
   SELECT t.id, {layer.columns},

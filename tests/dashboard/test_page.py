@@ -191,3 +191,25 @@ def test_the_page_is_small(centre: Centre) -> None:
         assert again.status_code == 304
         echarts = http.get("/vendor/echarts/dist/echarts.min.js")
         assert echarts.status_code == 200
+
+
+def test_the_density_map_names_the_districts(
+    centre: Centre, screen: tuple[Page, list[str], list[str]]
+) -> None:
+    page, outside, errors = screen
+    _open(page, centre, "")
+    # Shown once placed (the map may still be framing the period's density).
+    page.wait_for_function(
+        """() => window.wangge.labels && window.wangge.labels.ready
+        && [...document.querySelectorAll('#dash-map .wg-label-districts span')].some(
+            s => s.getBoundingClientRect().width > 0
+            && getComputedStyle(s.parentNode).visibility !== 'hidden')"""
+    )
+    spans = page.locator("#dash-map .wg-label-districts span")
+    seen = {spans.nth(i).inner_text() for i in range(spans.count()) if spans.nth(i).is_visible()}
+    with centre.server.client() as http:
+        r = http.get("/api/v1/districts", headers=bearer(centre.tokens["viewer"]))
+        names = {f["properties"]["name"] for f in r.json()["features"]}
+    assert seen and seen <= names
+    assert len(seen) >= min(3, len(names))
+    assert outside == [] and errors == []

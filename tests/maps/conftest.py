@@ -24,6 +24,7 @@ from gis.models import (
     ROLES,
     BoundaryVersion,
     Community,
+    Compound,
     District,
     Facility,
     Grid,
@@ -137,6 +138,16 @@ def build_small_city(url: str) -> None:
             ),
         ]
         s.add_all(facilities)
+        # A residential compound inside grid 1-2 (drawn on the city's own basemap).
+        s.add(
+            Compound(
+                code="CP001",
+                name="幸福小区",
+                district_code=DISTRICT,
+                community_code=f"{STREET}001",
+                geom=box(1.2, 0.2, 1.8, 0.8),
+            )
+        )
         s.add(
             IncidentCategory(
                 code="noise", name_zh="噪声扰民", name_en="Noise", handling_unit="城中区综合执法局"
@@ -227,9 +238,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 class OfflinePage:
     """A page whose every request outside 127.0.0.1 is refused and recorded."""
 
-    def __init__(self, browser: Browser, base_url: str, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        browser: Browser,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        timezone_id: str | None = None,
+    ):
         self.context = browser.new_context(
-            viewport={"width": 1280, "height": 860}, extra_http_headers=headers or {}
+            viewport={"width": 1280, "height": 860},
+            extra_http_headers=headers or {},
+            timezone_id=timezone_id,
         )
         self.outside: list[str] = []
         self.errors: list[str] = []
@@ -269,8 +288,8 @@ class OfflinePage:
 def offline(browser: Browser, city: City) -> Iterator[Callable[..., OfflinePage]]:
     opened: list[OfflinePage] = []
 
-    def make(headers: dict[str, str] | None = None) -> OfflinePage:
-        page = OfflinePage(browser, city.base_url, headers)
+    def make(headers: dict[str, str] | None = None, timezone_id: str | None = None) -> OfflinePage:
+        page = OfflinePage(browser, city.base_url, headers, timezone_id)
         opened.append(page)
         return page
 

@@ -49,7 +49,9 @@ def test_each_layer_decodes_with_database_ids(city: City) -> None:
     where = "ST_Intersects(geom, ST_Transform(ST_TileEnvelope(:z, :x, :y), 4490))"
     current = {
         "districts": "valid_to IS NULL",
+        "streets": "valid_to IS NULL",
         "communities": "valid_to IS NULL",
+        "compounds": "true",
         "facilities": "active",
         "incidents": "true",
     }

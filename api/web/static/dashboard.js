@@ -141,6 +141,9 @@ function wanggeDashboard(cfg) {
   }
   var map = L.map("dash-map", { zoomControl: false, attributionControl: false, preferCanvas: true });
   D.map = map;
+  // District, street and community names by zoom over the density (readable.js).
+  WG.setup({ lang: cfg.lang, words: cfg.words });
+  WG.labels(map, { lang: cfg.lang });
   if (cfg.bounds) { map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]); } else { map.setView([36.62, 101.78], 11); }
   var grids = L.vectorGrid.protobuf("/tiles/grids/{z}/{x}/{y}.mvt", {
     rendererFactory: L.canvas.tile, maxNativeZoom: 18, maxZoom: 20, interactive: true,

@@ -10,10 +10,11 @@
     var map = L.map("map", { maxZoom: 20, preferCanvas: true });
     window.wangge.map = map;
     map.attributionControl.setPrefix("Leaflet");  // pages name no outside address
-    if (cfg.basemap) { L.tileLayer(cfg.basemap, { attribution: cfg.attribution, maxZoom: 20 }).addTo(map); }
+    WG.basemap(map, cfg);  // the configured basemap, or the city's own layers
     if (cfg.bounds) { map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]); }
     else { map.setView([36.62, 101.78], 12); }
     L.control.scale({ imperial: false }).addTo(map);
+    WG.labels(map, cfg);
 
     // Points from the API are CGCS2000; on a GCJ-02 basemap they are drawn shifted.
     var off = cfg.offset || [0, 0];
@@ -34,7 +35,8 @@
       style: { color: "#111", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.18 }, interactive: false
     }).addTo(map);
     var picked = L.layerGroup().addTo(map);
-    window.wangge.layers = { dots: dots, outline: outline, picked: picked, grids: grids };
+    var layers = window.wangge.layers = window.wangge.layers || {};  // the basemap's are there already
+    layers.dots = dots; layers.outline = outline; layers.picked = picked; layers.grids = grids;
 
     function style(item) {
       var selected = item.id === S.selected;

@@ -82,23 +82,12 @@
     return DK.lang === "en" && u.name_en ? u.name_en : u.name;
   };
 
-  /* Times in the hotline's zone (Beijing time), whatever the browser's own zone. */
-  var formats = {};
-  function format(kind) {
-    if (!formats[kind]) {
-      var opts = { timeZone: DK.cfg.timezone, hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" };
-      if (kind === "long") { opts.year = "numeric"; }
-      formats[kind] = new Intl.DateTimeFormat("en-CA", opts);
-    }
-    return formats[kind];
-  }
+  /* Times in the hotline's zone (Beijing time), whatever the browser's own zone: the one
+   * formatter of every map page (readable.js), "2026-11-18 09:30"; short without the year. */
   DK.time = function (iso, long) {
     if (!iso) { return "—"; }
-    var parts = {};
-    format(long ? "long" : "short").formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
-    var hour = parts.hour === "24" ? "00" : parts.hour;
-    var day = parts.month + "-" + parts.day + " " + hour + ":" + parts.minute;
-    return long ? parts.year + "-" + day : day;
+    var full = WG.time(iso);
+    return long || full === "—" ? full : full.slice(5);
   };
 
   /* SLA countdown: time left to ``iso`` (or past it), coarse as a dispatcher reads it. */

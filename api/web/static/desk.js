@@ -4,6 +4,7 @@ function wanggeDesk(cfg) {
   "use strict";
   var DK = window.DK, $ = DK.$, T = cfg.text;
   DK.cfg = cfg; DK.T = T; DK.W = cfg.words; DK.lang = cfg.lang; DK.UNIT_KINDS = cfg.unit_kinds;
+  WG.setup(cfg);
   DK.categories = {}; DK.units = {};
   var handlers = {};
   var S = {

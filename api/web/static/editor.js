@@ -7,10 +7,12 @@ function wanggeEditor(cfg) {
   var T = cfg.text, lo = cfg.band[0], hi = cfg.band[1];
   var map = L.map("map", { maxZoom: 20 });
   var W = window.wangge = { map: map, layers: {}, loaded: {}, editor: { state: "idle" } };
-  if (cfg.basemap) { L.tileLayer(cfg.basemap, { attribution: cfg.attribution, maxZoom: 20 }).addTo(map); }
+  WG.setup(cfg);
+  WG.basemap(map, cfg);
   if (cfg.bounds) { map.fitBounds([[cfg.bounds[1], cfg.bounds[0]], [cfg.bounds[3], cfg.bounds[2]]]); }
   else { map.setView([36.62, 101.78], 12); }
   L.control.scale().addTo(map);
+  WG.labels(map, cfg);
 
   var version = 0, selected = null, drawn = null, operation = null, baseVersion = null;
   var $ = function (id) { return document.getElementById(id); };

@@ -60,11 +60,32 @@ function wanggeGrids(map, cfg) {
       return { radius: 5, color: "#fff", weight: 1, fill: true, fillColor: p.status === "closed" ? "#888" : "#e6550d", fillOpacity: 0.9 };
     } }
   }).addTo(map);
+  // Category names from the category table (the tiles carry codes only).
+  var categories = null;
+  function categoryNames() {
+    if (!categories) {
+      categories = fetch("/api/v1/categories", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (body) {
+          var names = {};
+          (body.items || []).forEach(function (c) { names[c.code] = cfg.lang === "en" ? c.name_en : c.name_zh; });
+          return names;
+        }, function () { return {}; });
+    }
+    return categories;
+  }
   incidents.on("click", function (e) {
-    var p = e.layer.properties;
-    var rows = p.cluster ? [[T.cluster, p.count], [T.open, p.open_count]]
-      : [[T.category, p.category_code], [T.status, p.status], [T.received_at, p.received_at], [T.grid, p.grid_code || T.unassigned]];
-    L.popup().setLatLng(e.latlng).setContent(table(rows)).openOn(map);
+    var p = e.layer.properties, at = e.latlng;
+    if (p.cluster) {
+      L.popup().setLatLng(at).setContent(table([[T.cluster, p.count], [T.open, p.open_count]])).openOn(map);
+      return;
+    }
+    categoryNames().then(function (names) {
+      var rows = [[T.category, names[p.category_code] || "—"], [T.status, WG.word("status", p.status)],
+        [T.channel, WG.word("channel", p.channel)], [T.received_at, WG.time(p.received_at)],
+        [T.grid, p.grid_code || T.unassigned]];
+      L.popup().setLatLng(at).setContent(table(rows)).openOn(map);
+    });
   });
 
   var overlays = {};
