@@ -56,6 +56,10 @@ function wanggeField(cfg) {
   }
 
   function start(me) {
+    started = begun(me);
+    return started;
+  }
+  function begun(me) {
     FD.me = me;
     FD.$("fd-sign-in").hidden = true;
     FD.$("fd-main").hidden = false; FD.$("fd-tabs").hidden = false;
@@ -111,7 +115,18 @@ function wanggeField(cfg) {
   setInterval(function () { if (FD.me.name && navigator.onLine) { FD.drain(); } }, 30000);
   network();
 
+  /* Once the service worker controls the page, ask again for what it keeps for offline
+   * use: the first visit's answers went past it. */
+  var started = null;
+  function keepForOffline() {
+    return (started || Promise.resolve()).then(function () {
+      if (!FD.me.name) { return null; }
+      return Promise.all([FD.api("/api/v1/field/me"), loadCategories(), loadArea(), FD.loadTasks()]);
+    }).then(function () { window.wangge.loaded.kept = true; });
+  }
   if ("serviceWorker" in navigator) {
+    if (navigator.serviceWorker.controller) { window.wangge.loaded.kept = true; }
+    else { navigator.serviceWorker.addEventListener("controllerchange", keepForOffline, { once: true }); }
     navigator.serviceWorker.register(cfg.sw, { scope: cfg.scope }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function () { window.wangge.loaded.sw = true; }, function (err) {
