@@ -77,6 +77,20 @@ class WorkflowRules(BaseSettings):
     notice_after_working_days: int = Field(
         5, ge=1, description="Past due by this much, a case is flagged for a notice. [working days]"
     )
+    verify_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Categories whose replied cases close only after the grid worker confirms"
+        " on the spot that the reply holds (核查), comma-separated: `road_damage,noise`; a case"
+        " in no grid is exempt; empty: verification is asked for but never required."
+        " [category codes]",
+    )
+
+    @field_validator("verify_categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [c.strip() for c in value.split(",") if c.strip()]
+        return value
 
 
 class Settings(BaseSettings):

@@ -2,7 +2,7 @@
 
 from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
-from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
+from gis.models.auth import BOUND_ROLES, ROLES, ApiToken, ApiTokenGrid
 from gis.models.base import SRID, Base
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
@@ -58,6 +58,7 @@ __all__ = [
     "STATUSES",
     "UNIT_KINDS",
     "ApiToken",
+    "ApiTokenGrid",
     "AssignmentInputs",
     "AuditEntry",
     "Base",

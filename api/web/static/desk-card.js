@@ -8,7 +8,7 @@
     dispatched: ["unit", "note"], transfer: ["unit!", "note"], in_progress: ["handler"], "return": ["note!"],
     extension_request: ["days!", "note!"], extension_approve: ["note"], extension_refuse: ["note"], urge: ["note"],
     handler: ["handler!"], replied: ["note!"], closed: ["note"], callback: ["rating", "note"], rating: ["rating!"],
-    reopen: ["unit", "note"]
+    reopen: ["unit", "note"], verify_request: ["note"], verify_confirm: ["note"], verify_reject: ["note!"]
   };
   var NOTE_LABEL = { "return": "return_reason", extension_request: "extension_reason", replied: "reply_text", callback: "callback_note" };
 
@@ -57,6 +57,7 @@
         return DK.W.step[e.to_status] || DK.word("status", e.to_status);
       }
       if (e.kind === "extension_decision") { return DK.word("step", d.approved ? "extension_approve" : "extension_refuse"); }
+      if (e.kind === "verification_decision") { return DK.word("step", d.confirmed ? "verify_confirm" : "verify_reject"); }
       if (e.kind === "note" && d.step === "merge") { return DK.word("step", "merge"); }
       return DK.W.step[e.kind] || T.event_other;
     }
@@ -85,14 +86,28 @@
 
     function requests(inc) {
       var list = (inc.requests || []).filter(function (r) { return r.kind === "extension"; });
-      if (!list.length) { return null; }
-      return section(T.extensions, [el("ul", { className: "dk-plain" }, list.map(function (r) {
-        return el("li", { className: "dk-req-" + r.state }, [
-          el("b", { textContent: T["request_" + r.state] }),
-          " " + r.days + " " + T.working_days + " · " + DK.time(r.asked_at, true) + " · " + (r.reason || ""),
-          r.decision_note ? el("div", { className: "dk-muted", textContent: T.decision + "：" + r.decision_note }) : null
-        ]);
-      }))]);
+      var checks = (inc.requests || []).filter(function (r) { return r.kind === "verification"; });
+      var out = [];
+      if (list.length) {
+        out.push(section(T.extensions, [el("ul", { className: "dk-plain" }, list.map(function (r) {
+          return el("li", { className: "dk-req-" + r.state }, [
+            el("b", { textContent: T["request_" + r.state] }),
+            " " + r.days + " " + T.working_days + " · " + DK.time(r.asked_at, true) + " · " + (r.reason || ""),
+            r.decision_note ? el("div", { className: "dk-muted", textContent: T.decision + "：" + r.decision_note }) : null
+          ]);
+        }))]));
+      }
+      /* Verification (核查): asked of the grid's worker, who confirms or rejects on the spot. */
+      if (checks.length) {
+        out.push(section(T.verifications, [el("ul", { className: "dk-plain", id: "dk-verifications" }, checks.map(function (r) {
+          return el("li", { className: "dk-req-" + r.state }, [
+            el("b", { textContent: T["verify_" + r.state] }),
+            " " + DK.time(r.asked_at, true) + " · " + r.asked_by + (r.reason ? " · " + r.reason : ""),
+            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") }) : null
+          ]);
+        }))], "dk-verify"));
+      }
+      return out.length ? el("div", {}, out) : null;
     }
 
     function duplicates(inc) {
@@ -138,9 +153,12 @@
     /* Steps: the ones the server allows this caller, less those the case's own data rules
      * out (a decision with no pending extension, a reopen of a satisfied case). */
     function steps(inc) {
-      var pending = (inc.requests || []).some(function (r) { return r.state === "pending"; });
+      function waiting(kind) { return (inc.requests || []).some(function (r) { return r.kind === kind && r.state === "pending"; }); }
+      var pending = waiting("extension"), checking = waiting("verification");
       return (inc.allowed_steps || []).filter(function (s) {
         if (s === "extension_approve" || s === "extension_refuse") { return pending; }
+        if (s === "verify_confirm" || s === "verify_reject") { return checking; }
+        if (s === "verify_request") { return !checking && !!inc.grid_code; }
         if (s === "extension_request") { return !pending && !(inc.due_at && new Date(inc.due_at) < new Date()); }
         if (s === "reopen") { return inc.rating === 1 || inc.rating === 2; }
         if (s === "rating") { return !inc.rating; }
