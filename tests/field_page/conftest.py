@@ -7,87 +7,42 @@ from __future__ import annotations
 
 import gc
 import io
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
-from sqlalchemy import text
 
 from api.auth import SESSION_COOKIE
 from gis.db import make_engine
 from tests.conftest import LiveServer, role_tokens
-from tests.incidents.conftest import City
+from tests.field.conftest import FieldCity
 
 PHONE = {"width": 390, "height": 844}
 TOKEN_KEY = "wangge-field-token"
-_ids = itertools.count(1)
 
 
 @dataclass
-class FieldCity(City):
-    """A private demo city served for the field page."""
+class PageCity(FieldCity):
+    """A private demo city served for the field page, with the grid worker tests' helpers
+    (reports, steps, grid workers' tokens by grid offset)."""
 
     @property
     def base_url(self) -> str:
         return self.server.base_url
 
-    def scalar(self, sql: str, **params: Any) -> Any:
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar_one()
-
-    def rows(self, sql: str, **params: Any) -> list[Any]:
-        with self.engine.connect() as conn:
-            return list(conn.execute(text(sql), params))
-
-    def request(
-        self, method: str, token: str, path: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response:
-        with httpx.Client(base_url=self.base_url, timeout=30) as http:
-            return http.request(
-                method, path, json=body, headers={"Authorization": f"Bearer {token}"}
-            )
-
-    def post(self, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = self.request("POST", token, path, body)
-        assert r.status_code in (200, 201), r.text
-        result: dict[str, Any] = r.json()
-        return result
-
-    def worker_token(self, *grid_codes: str) -> str:
-        """A grid worker's token for ``grid_codes``, made by the admin over the API."""
-        body = {"role": "grid_worker", "grid_codes": list(grid_codes)}
-        token: str = self.post(self.tokens["admin"], "/api/v1/tokens", body)["token"]
-        return token
-
-    def new_incident(self, offset: int, category: str = "noise") -> dict[str, Any]:
-        """A hotline report at a point inside the grid at ``offset``."""
-        _, lon, lat = self.grid_point(offset)
-        body = {
-            "external_id": f"hotline-field-{next(_ids):05d}",
-            "channel": "hotline_call",
-            "category_code": category,
-            "description": "小区门口垃圾堆放",
-            "lon": lon,
-            "lat": lat,
-            "crs": "cgcs2000",
-        }
-        return self.post(self.tokens["dispatcher"], "/api/v1/incidents", body)
-
 
 @pytest.fixture(scope="session")
-def field_city(demo_copy: Callable[[], str]) -> Iterator[FieldCity]:
+def page_city(demo_copy: Callable[[], str]) -> Iterator[PageCity]:
     gc.collect()  # the demo loader's pooled connections must be gone to copy the template
     url = demo_copy()
     engine = make_engine(url, pool_size=2)
     tokens = role_tokens(url, "field")
     server = LiveServer(url).start()
-    yield FieldCity(url, engine, server, tokens)
+    yield PageCity(url, engine, server, tokens)
     server.stop()
     engine.dispose()
 
@@ -100,7 +55,7 @@ class FieldPage:
     def __init__(
         self,
         browser: Browser,
-        city: FieldCity,
+        city: PageCity,
         token: str | None,
         kept: bool = True,
         geolocation: tuple[float, float] | None = None,
@@ -145,7 +100,8 @@ class FieldPage:
             self.errors.append(message.text)
 
     def _request(self, request: Request) -> None:
-        if urlsplit(request.url).hostname != "127.0.0.1":
+        url = urlsplit(request.url)
+        if url.scheme not in ("blob", "data") and url.hostname != "127.0.0.1":
             self.outside.append(request.url)
 
     def open(self, query: str = "", ready: bool = True) -> Page:
@@ -178,12 +134,12 @@ class FieldPage:
 
 
 @pytest.fixture
-def phone(browser: Browser, field_city: FieldCity) -> Iterator[Callable[..., FieldPage]]:
+def phone(browser: Browser, page_city: PageCity) -> Iterator[Callable[..., FieldPage]]:
     """Factory of phones on /field/, each its own browser context, closed after the test."""
     opened: list[FieldPage] = []
 
     def make(token: str | None, **options: Any) -> FieldPage:
-        page = FieldPage(browser, field_city, token, **options)
+        page = FieldPage(browser, page_city, token, **options)
         opened.append(page)
         return page
 

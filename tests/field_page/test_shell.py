@@ -13,13 +13,13 @@ from PIL import Image
 
 from api.routers.field_page import SHELL, shell_version
 from gis.settings import Settings
-from tests.field_page.conftest import PHONE, FieldCity, FieldPage
+from tests.field_page.conftest import PHONE, PageCity, FieldPage
 
 
-def test_page_and_its_public_shell_files(field_city: FieldCity) -> None:
+def test_page_and_its_public_shell_files(page_city: PageCity) -> None:
     # Anonymous reading is on here; without it the page sends the browser to sign in
     # (tests/security/test_roles.py), while the manifest, icons and worker stay public.
-    with httpx.Client(base_url=field_city.base_url, timeout=30) as http:
+    with httpx.Client(base_url=page_city.base_url, timeout=30) as http:
         bare = http.get("/field?lang=en&gcj02")
         assert bare.status_code == 307 and bare.headers["location"] == "/field/?lang=en&gcj02"
         en = http.get("/field/?lang=en")
@@ -48,16 +48,16 @@ def test_page_and_its_public_shell_files(field_city: FieldCity) -> None:
     assert missing.status_code == 404 and "size" in missing.text
     assert sw.status_code == 200 and sw.headers["content-type"].startswith("text/javascript")
     assert sw.headers["service-worker-allowed"] == "/field/"
-    version = shell_version(Settings(database_url=field_city.url))
+    version = shell_version(Settings(database_url=page_city.url))
     assert f'"{version}"' in sw.text
     assert json.loads(re.search(r"var SHELL = (\[.*?\]);", sw.text).group(1)) == SHELL  # type: ignore[union-attr]
 
 
 def test_shell_installs_and_opens_offline(
-    field_city: FieldCity, phone: Callable[..., FieldPage]
+    page_city: PageCity, phone: Callable[..., FieldPage]
 ) -> None:
     # A dispatcher's token opens the page (signed in) but is no grid worker's.
-    p = phone(field_city.tokens["dispatcher"], kept=False)
+    p = phone(page_city.tokens["dispatcher"], kept=False)
     page = p.open(ready=False)
     assert page.viewport_size == PHONE
     page.wait_for_function("() => window.wangge.loaded.field === 'sign-in'")
@@ -77,14 +77,14 @@ def test_shell_installs_and_opens_offline(
     )
     assert sorted(cached) == sorted(SHELL)
     # Typing a token that is no grid worker's says so and keeps nothing.
-    page.fill("#fd-token", field_city.tokens["dispatcher"])
+    page.fill("#fd-token", page_city.tokens["dispatcher"])
     page.click("#fd-token-use")
     assert "网格员" in p.message("令牌")
     assert page.evaluate("() => localStorage.getItem('wangge-field-token')") is None
     # With the network cut the shell still opens, in both languages.
     p.context.set_offline(True)
     for query, title in (("", "网格员"), ("?lang=en", "Grid worker")):
-        page.reload() if not query else page.goto(f"{field_city.base_url}/field/{query}")
+        page.reload() if not query else page.goto(f"{page_city.base_url}/field/{query}")
         page.wait_for_function("() => window.wangge && window.wangge.loaded.field === 'sign-in'")
         assert page.inner_text("h1") == title
         assert page.inner_text("#fd-net") in ("离线", "Offline")
