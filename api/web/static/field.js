@@ -7,7 +7,7 @@ function wanggeField(cfg) {
   FD.cfg = cfg; FD.T = cfg.text; FD.lang = cfg.lang; FD.words = { status: cfg.status };
   FD.categories = {}; FD.me = { name: null };
   FD.query = new URLSearchParams(window.location.search);
-  window.wangge = { loaded: { field: false, sw: false }, layers: {}, version: cfg.version };
+  window.wangge = { loaded: { field: false, sw: false }, layers: {}, version: cfg.version, timing: {} };
 
   FD.showTab = function (tab) {
     document.querySelectorAll(".fd-panel").forEach(function (p) { p.hidden = p.dataset.tab !== tab; });
@@ -73,6 +73,7 @@ function wanggeField(cfg) {
       FD.report();
       return Promise.all([loadArea(), FD.loadTasks(), FD.renderOutbox()]);
     }).then(function () {
+      window.wangge.timing.ready = performance.now();
       window.wangge.loaded.field = true;
       return FD.drain();
     });
