@@ -99,9 +99,7 @@ def field_bare(request: Request, _: PageViewer) -> RedirectResponse:
 
 
 @router.get(HOME, response_class=HTMLResponse)
-def field(
-    request: Request, settings: SettingsDep, _: PageViewer, lang: str = "zh"
-) -> HTMLResponse:
+def field(request: Request, settings: SettingsDep, _: PageViewer, lang: str = "zh") -> HTMLResponse:
     """The grid worker's phone page: my grid's map, my tasks, reporting a finding with
     position and photos, and the reports waiting for the network."""
     lang = language(lang)
@@ -198,7 +196,9 @@ def grid_icon(size: int) -> bytes:
         rows.append(bytes(row))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from gis.db import make_engine, session_scope
 from gis.tokens import create_token
@@ -26,7 +26,7 @@ from tests.conftest import LiveServer
 
 RUNS = 15
 COMMAND = pytest_command(__file__)
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 TIMING = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
   return {shell: nav.loadEventEnd - nav.startTime, ready: window.wangge.timing.ready,

@@ -14,14 +14,22 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    FilePayload,
+    Page,
+    Request,
+    ViewportSize,
+)
 
 from api.auth import SESSION_COOKIE
 from gis.db import make_engine
 from tests.conftest import LiveServer, role_tokens
 from tests.field.conftest import FieldCity
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 TOKEN_KEY = "wangge-field-token"
 
 
@@ -107,7 +115,9 @@ class FieldPage:
     def open(self, query: str = "", ready: bool = True) -> Page:
         self.page.goto(f"{self.city.base_url}/field/{query}")
         if ready:
-            self.page.wait_for_function("() => window.wangge && window.wangge.loaded.field === true")
+            self.page.wait_for_function(
+                "() => window.wangge && window.wangge.loaded.field === true"
+            )
         return self.page
 
     def service_worker_ready(self) -> None:
@@ -161,6 +171,11 @@ def jpeg_with_gps(colour: tuple[int, int, int] = (200, 60, 40)) -> bytes:
     data = out.getvalue()
     assert b"Exif" in data and Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
     return data
+
+
+def photo_file(name: str, data: bytes) -> FilePayload:
+    """A file as a phone's camera input hands it to the page."""
+    return {"name": name, "mimeType": "image/jpeg", "buffer": data}
 
 
 def has_exif(data: bytes) -> bool:

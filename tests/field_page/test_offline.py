@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from tests.field_page.conftest import FieldPage, PageCity, has_exif, jpeg_with_gps
+from tests.field_page.conftest import FieldPage, PageCity, has_exif, jpeg_with_gps, photo_file
 
 COUNT_SQL = "SELECT count(*) FROM incident_reports WHERE external_id = :e"
 MEDIA_SQL = (
@@ -43,9 +43,7 @@ def test_report_offline_is_stored_once_with_its_photo_cleaned(
     assert abs(float(page.input_value("#fd-lon")) - lon) < 1e-6
     photo = jpeg_with_gps()
     assert has_exif(photo)
-    page.set_input_files(
-        "#fd-photos", files=[{"name": "scene.jpg", "mimeType": "image/jpeg", "buffer": photo}]
-    )
+    page.set_input_files("#fd-photos", files=[photo_file("scene.jpg", photo)])
     page.wait_for_selector("#fd-thumbs img")
     page.click("#fd-send")
     p.message("联网后自动发送")
@@ -74,8 +72,7 @@ def test_report_offline_is_stored_once_with_its_photo_cleaned(
     p.message("已发送")
     assert page_city.scalar(COUNT_SQL, e=external) == 1
     row = page_city.rows(
-        "SELECT channel, grid_code, category_code, input_crs FROM incidents"
-        " WHERE external_id = :e",
+        "SELECT channel, grid_code, category_code, input_crs FROM incidents WHERE external_id = :e",
         e=external,
     )
     assert len(row) == 1
@@ -124,9 +121,10 @@ def test_refused_report_is_shown_and_kept_for_editing(
     page.click("#fd-send")
     page.wait_for_function("() => document.getElementById('fd-outbox').dataset.count === '0'")
     assert page_city.scalar(COUNT_SQL, e=external) == 1
-    assert page_city.scalar(
-        "SELECT grid_code FROM incidents WHERE external_id = :e", e=external
-    ) == own
+    assert (
+        page_city.scalar("SELECT grid_code FROM incidents WHERE external_id = :e", e=external)
+        == own
+    )
     # Another refused report, discarded: nothing stored, nothing waits.
     p.tab("report")
     page.select_option("#fd-category", "noise")

@@ -13,7 +13,7 @@ from PIL import Image
 
 from api.routers.field_page import SHELL, shell_version
 from gis.settings import Settings
-from tests.field_page.conftest import PHONE, PageCity, FieldPage
+from tests.field_page.conftest import PHONE, FieldPage, PageCity
 
 
 def test_page_and_its_public_shell_files(page_city: PageCity) -> None:
@@ -32,7 +32,8 @@ def test_page_and_its_public_shell_files(page_city: PageCity) -> None:
     assert manifest.status_code == 200
     assert manifest.headers["content-type"].startswith("application/manifest+json")
     body = json.loads(manifest.text)
-    assert body["name"] == "网格员" and body["start_url"] == "/field/" and body["scope"] == "/field/"
+    assert body["name"] == "网格员"
+    assert body["start_url"] == "/field/" and body["scope"] == "/field/"
     assert body["display"] == "standalone"
     assert [(i["sizes"], i["type"]) for i in body["icons"]] == [
         ("192x192", "image/png"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.field_page.conftest import FieldPage, PageCity, has_exif, jpeg_with_gps
+from tests.field_page.conftest import FieldPage, PageCity, has_exif, jpeg_with_gps, photo_file
 
 # The worker's decisions on the incident's log: (confirmed, who), oldest first.
 STEPS_SQL = (
@@ -59,7 +59,7 @@ def test_verification_round_trip_from_the_page(
     photo = jpeg_with_gps((40, 160, 60))
     page.set_input_files(
         f"{task} .fd-verify-photos",
-        files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": photo}],
+        files=[photo_file("after.jpg", photo)],
     )
     page.click(f"{task} .fd-confirm-go")
     p.message("已提交核实")
@@ -69,11 +69,14 @@ def test_verification_round_trip_from_the_page(
         ("false", "网格员丙"),
         ("true", "网格员丙"),
     ]
-    assert city.scalar(
-        "SELECT state FROM incident_requests WHERE incident_id = :i AND kind = 'verification'"
-        " ORDER BY id DESC LIMIT 1",
-        i=iid,
-    ) == "approved"
+    assert (
+        city.scalar(
+            "SELECT state FROM incident_requests WHERE incident_id = :i AND kind = 'verification'"
+            " ORDER BY id DESC LIMIT 1",
+            i=iid,
+        )
+        == "approved"
+    )
     photos = city.rows("SELECT data, created_by FROM incident_media WHERE incident_id = :i", i=iid)
     assert len(photos) == 1 and photos[0][1] == "网格员丙"
     assert not has_exif(bytes(photos[0][0]))
