@@ -34,7 +34,7 @@
         if (label) { layer.bindTooltip(label); }
       }
     }).addTo(map);
-    var picked = L.layerGroup().addTo(map);
+    var picked = L.layerGroup().addTo(map), fitted = false;
     window.wangge.layers = { area: area, picked: picked };
 
     FD.drawArea = function (collection, fromCache) {
@@ -45,9 +45,10 @@
       ["grid", "compound", "building", "incident"].forEach(function (kind) {
         area.addData({ type: "FeatureCollection", features: (collection.features || []).filter(function (f) { return f.properties.kind === kind; }) });
       });
-      if (counts.grid || counts.compound || counts.incident) {
+      // Framed once: a later refresh never moves the map under the worker's finger.
+      if (!fitted && (counts.grid || counts.compound || counts.incident)) {
         var b = area.getBounds();
-        if (b.isValid()) { map.fitBounds(b, { padding: [12, 12] }); }
+        if (b.isValid()) { map.fitBounds(b, { padding: [12, 12], animate: false }); fitted = true; }
       }
       var note = FD.$("fd-map-note");
       note.hidden = !fromCache && counts.grid > 0;

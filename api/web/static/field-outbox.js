@@ -89,6 +89,7 @@
       if (v !== "stored") { return v; }
       return outbox.remove(item.external_id).then(function () {
         outbox.lastSent = item.incident_id;
+        window.wangge.sentExternalId = item.external_id;
         return "sent";
       });
     });
