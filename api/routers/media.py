@@ -39,7 +39,7 @@ def check_may_add(who: Principal, incident: Incident) -> None:
     if not may_add_photo(who.actor, incident):
         raise Forbidden(
             f"role {who.role} may not add photos to incident {incident.id}; a dispatcher may,"
-            " as do the staff of the unit it is dispatched to and the worker of its grid",
+            " and the staff of the unit it is dispatched to",
             field="id",
         )
 

@@ -1,8 +1,7 @@
 """Who may add and who may see an incident's photos: the one place for each rule.
 
 Photos may show people's homes, so they are for the staff who handle the case: dispatchers
-and above, and a responsible unit's staff on their own unit's cases; a grid worker adds
-photos to the incidents of its own grids (it does not read them back). Viewers and anonymous
+and above, and a responsible unit's staff on their own unit's cases. Viewers and anonymous
 readers see them only where the setting ``WANGGE_MEDIA_PUBLIC`` allows (anonymous readers
 also need ``WANGGE_ANONYMOUS_READ``); tiles, features and maps never carry them. A
 district-scoped token adds photos only in its district (the caller applies the rule of
@@ -21,10 +20,6 @@ def may_add_photo(actor: Actor, incident: Incident) -> bool:
     """Whether ``actor`` may add a photo to ``incident``."""
     if actor.role == "unit":
         return incident.unit_code is not None and incident.unit_code == actor.unit_code
-    if actor.role == "grid_worker":
-        # The photos a worker takes on the spot: of a finding reported in its own grids, or
-        # of a verification (核查) there.
-        return incident.grid_code is not None and incident.grid_code in actor.grid_codes
     return role_at_least(actor.role, "dispatcher")
 
 
