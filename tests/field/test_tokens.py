@@ -126,30 +126,29 @@ def test_grids_outside_the_tokens_district_are_refused(field_city: FieldCity) ->
 def test_the_database_holds_the_rule(field_city: FieldCity) -> None:
     """A grid_worker token without a grid, or another role's token with one, never commits."""
     city = field_city
-    with pytest.raises(IntegrityError, match="at least one grid"):
-        with city.engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO api_tokens (name, role, token_hash) VALUES"
-                    " ('raw', 'grid_worker', repeat('a', 64))"
-                )
+    with pytest.raises(IntegrityError, match="at least one grid"), city.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO api_tokens (name, role, token_hash) VALUES"
+                " ('raw', 'grid_worker', repeat('a', 64))"
             )
+        )
     code = city.grid_code(0)
-    with pytest.raises(IntegrityError, match="only a grid_worker token names grids"):
-        with city.engine.begin() as conn:
-            tid = conn.execute(
-                text(
-                    "INSERT INTO api_tokens (name, role, token_hash) VALUES"
-                    " ('raw', 'viewer', repeat('b', 64)) RETURNING id"
-                )
-            ).scalar_one()
-            conn.execute(
-                text(
-                    "INSERT INTO api_token_grids (token_id, grid_code, district_code)"
-                    " VALUES (:t, :g, :d)"
-                ),
-                {"t": tid, "g": code, "d": code[:6]},
+    refused = pytest.raises(IntegrityError, match="only a grid_worker token names grids")
+    with refused, city.engine.begin() as conn:
+        tid = conn.execute(
+            text(
+                "INSERT INTO api_tokens (name, role, token_hash) VALUES"
+                " ('raw', 'viewer', repeat('b', 64)) RETURNING id"
             )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO api_token_grids (token_id, grid_code, district_code)"
+                " VALUES (:t, :g, :d)"
+            ),
+            {"t": tid, "g": code, "d": code[:6]},
+        )
     assert city.scalar("SELECT count(*) FROM api_tokens WHERE name = 'raw'") == 0
 
 

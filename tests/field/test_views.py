@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.field.conftest import FieldCity
 
 
@@ -39,7 +41,7 @@ def test_area_holds_my_grids_compounds_buildings_and_open_incidents(
 
     area = city.get(worker, "/api/v1/field/area").json()
     assert area["type"] == "FeatureCollection"
-    by_kind: dict[str, list[dict[str, object]]] = {}
+    by_kind: dict[str, list[dict[str, Any]]] = {}
     for f in area["features"]:
         by_kind.setdefault(f["properties"]["kind"], []).append(f)
     grids = by_kind["grid"]
