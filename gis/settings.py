@@ -256,6 +256,28 @@ class Settings(BaseSettings):
         description="Largest body of a bulk incident intake (CSV/NDJSON), which may be far larger"
         " than an ordinary body. [bytes]",
     )
+    # Photos on incidents (附件).
+    media_max_bytes: int = Field(
+        10_000_000,
+        ge=1,
+        description="Largest photo one upload may carry (POST /api/v1/incidents/{id}/media);"
+        " a larger one is refused (413). [bytes]",
+    )
+    media_max_pixels: int = Field(
+        40_000_000,
+        ge=1,
+        description="Most pixels (width × height) a photo may declare; a larger one, a"
+        " decompression bomb among them, is refused before it is decoded. [pixels]",
+    )
+    media_max_per_incident: int = Field(
+        9, ge=1, description="Most photos one incident may hold. [photos]"
+    )
+    media_public: bool = Field(
+        False,
+        description="Viewers (and anonymous readers, with WANGGE_ANONYMOUS_READ) see incident"
+        " photos and Open311 `media_url`; false: only dispatchers and above and the"
+        " responsible unit's staff, since photos may show people's homes. [true/false]",
+    )
     anonymous_read: bool = Field(
         True,
         description="Reads need no token (boundaries, locate, maps, tiles, features); false: every"

@@ -27,6 +27,7 @@ from gis.models.incidents import (
     IncidentMove,
     IncidentReport,
 )
+from gis.models.media import MEDIA_TYPES, IncidentMedia
 from gis.models.place_names import PLACE_KINDS, PlaceName, PlaceNameEpoch
 from gis.models.places import (
     CANTEEN,
@@ -50,6 +51,7 @@ __all__ = [
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
+    "MEDIA_TYPES",
     "PLACE_KINDS",
     "REQUEST_KINDS",
     "ROLES",
@@ -73,6 +75,7 @@ __all__ = [
     "IncidentAssignment",
     "IncidentCategory",
     "IncidentEvent",
+    "IncidentMedia",
     "IncidentMove",
     "IncidentReport",
     "IncidentRequest",
