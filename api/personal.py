@@ -41,7 +41,7 @@ class PersonalData:
         if who.unit_code is not None:
             own = record.get("unit_code") == who.unit_code
         elif who.grid_codes:
-            own = record.get("grid_code") in who.grid_codes
+            own = _grid_of(record) in who.grid_codes
         else:
             return False
         return privacy.reveals_personal_data(who.role, public=self.public, own=own)
@@ -67,6 +67,14 @@ class PersonalData:
         if ref is not None and len(noted["refs"]) < 100:
             # The refs go into a JSONB column: keep them plain.
             noted["refs"].append(ref if isinstance(ref, int | str) else str(ref))
+
+
+def _grid_of(record: dict[str, Any]) -> Any:
+    """A record's grid: its own ``grid_code``, or its assignment's (an incident)."""
+    assignment = record.get("assignment")
+    if "grid_code" not in record and isinstance(assignment, dict):
+        return assignment.get("grid_code")
+    return record.get("grid_code")
 
 
 IncludePersonal = Annotated[

@@ -52,23 +52,26 @@ def create(
 
 @token_app.command("list")
 def list_() -> None:
+    """Every token; below the table, the grids each grid worker's token serves."""
     with open_session() as session:
         tokens = list_tokens(session)
-        table = Table(
-            "id", "name", "role", "district", "unit/grids", "created", "last used", "revoked"
-        )
+        table = Table("id", "name", "role", "district", "created", "last used", "revoked")
+        served: list[str] = []
         for t in tokens:
             table.add_row(
                 str(t.id),
                 t.name,
                 t.role,
                 t.district_code or "",
-                t.unit_code or " ".join(token_grid_codes(session, t.id)),
                 f"{t.created_at:%Y-%m-%d %H:%M}",
                 f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
                 f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
             )
+            if t.role == "grid_worker":
+                served.append(f"token {t.id} grids: {' '.join(token_grid_codes(session, t.id))}")
     out.print(table)
+    for line in served:
+        out.print(line, highlight=False)
 
 
 @token_app.command("revoke")

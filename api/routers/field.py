@@ -30,7 +30,9 @@ CGCS2000 longitude/latitude (GeoJSON order).
   (they knock on the door), and noted in the audit log.
 
 A verification is answered with ``POST /api/v1/incidents/{id}/transitions``:
-``{"to": "verify_confirm", "note"?, "photo_id"?}`` or ``{"to": "verify_reject",
+``{"to": "verify_confirm", "note"?, "photo"?}`` (``photo``: the number ``n`` of a
+photo uploaded first with ``POST /api/v1/incidents/{id}/media``; left out, the latest
+photo the worker added since it was asked) or ``{"to": "verify_reject",
 "note"}``; a patrol finding (巡查上报) is ``POST /api/v1/incidents`` with
 ``"channel": "patrol"`` and ``"crs": "wgs84"`` or ``"gcj02"``.
 """

@@ -73,8 +73,13 @@ class TransitionIn(BaseModel):
     handler: str | None = Field(
         None, min_length=1, max_length=MAX_REPORTER_NAME, description="the person handling it"
     )
-    photo_id: int | None = Field(
-        None, ge=1, description="verify_confirm: the incident's photo taken on the spot"
+    photo: int | None = Field(
+        None,
+        ge=1,
+        le=32767,
+        description="verify_confirm: the number (n) of the incident's photo taken on the spot "
+        "(POST /api/v1/incidents/{id}/media); left out: the latest one the worker added "
+        "since it was asked",
     )
 
 
@@ -315,7 +320,7 @@ def transition(
             unit_code=body.unit_code,
             days=body.days,
             handler=body.handler,
-            photo_id=body.photo_id,
+            photo=body.photo,
         )
         incident = apply_step(session, incident_id, step, who.actor)
         who.check_district(incident.district_code, f"incident {incident_id}")  # undoes the step

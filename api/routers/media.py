@@ -39,13 +39,13 @@ def check_may_add(who: Principal, incident: Incident) -> None:
     if not may_add_photo(who.actor, incident):
         raise Forbidden(
             f"role {who.role} may not add photos to incident {incident.id}; a dispatcher may,"
-            " and the staff of the unit it is dispatched to",
+            " the staff of the unit it is dispatched to, and the worker of its grid",
             field="id",
         )
 
 
 def check_may_see(who: Principal, incident: Incident, settings: Settings) -> None:
-    if not may_see_photos(who.actor, incident.unit_code, settings):
+    if not may_see_photos(who.actor, incident.unit_code, settings, incident.grid_code):
         raise Forbidden(
             f"role {who.role} may not see the photos of incident {incident.id}: photos are"
             " for the staff handling the case (WANGGE_MEDIA_PUBLIC is off)",

@@ -7,8 +7,10 @@ The steps' places in the loop (who, from where, to where) are in
 - ``verify_request``: a dispatcher or the incident's unit asks the worker of the
   incident's grid (a case in no grid has no worker to ask: 409); one waits at a time
   (a sub-request, ``incident_requests`` of kind ``verification``).
-- ``verify_confirm``: the worker confirms, optionally pointing to a photo of the incident
-  (``photo_id``); the request is ``approved``.
+- ``verify_confirm``: the worker confirms; the request is ``approved`` and points to the
+  photo taken on the spot: the one named (``photo``, its number on the incident, uploaded
+  first with ``POST /api/v1/incidents/{id}/media``), else the latest photo the worker
+  added to the incident since the verification was asked, else none.
 - ``verify_reject``: the worker rejects with a note (required); the request is
   ``refused`` and the case goes back to its unit, in progress, its reply withdrawn (the
   log keeps it) and its deadline unchanged.
@@ -28,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.errors import Conflict, InvalidInput
-from gis.models import Incident, IncidentRequest
+from gis.models import Incident, IncidentMedia, IncidentRequest
 from gis.settings import WorkflowRules
 
 KIND = "verification"
@@ -40,7 +42,7 @@ class _Step(Protocol):
     @property
     def note(self) -> str | None: ...
     @property
-    def photo_id(self) -> int | None: ...
+    def photo(self) -> int | None: ...
 
 
 class _Actor(Protocol):
@@ -108,19 +110,47 @@ class VerificationSteps:
         request.decision_note = self.step.note
         return request
 
+    def _photo(self, asked_at: datetime) -> int | None:
+        """The number of the photo a confirmation points to (see the module docstring)."""
+        media = IncidentMedia
+        if self.step.photo is not None:
+            found = self.session.scalar(
+                select(media.n).where(
+                    media.incident_id == self.incident.id, media.n == self.step.photo
+                )
+            )
+            if found is None:
+                raise InvalidInput(
+                    f"incident {self.incident.id} has no photo {self.step.photo}; upload it "
+                    "first (POST /api/v1/incidents/{id}/media)",
+                    field="photo",
+                )
+            return int(found)
+        latest = self.session.scalar(
+            select(media.n)
+            .where(
+                media.incident_id == self.incident.id,
+                media.created_by == self.actor.name,
+                media.created_at >= asked_at,
+            )
+            .order_by(media.n.desc())
+            .limit(1)
+        )
+        return None if latest is None else int(latest)
+
     def verify_confirm(self) -> Outcome:
         request = self._verified(True)
         detail: dict[str, Any] = {"request": request.id, "confirmed": True}
-        if self.step.photo_id is not None:
-            request.photo_id = self.step.photo_id
-            detail["photo_id"] = self.step.photo_id
+        request.photo_n = self._photo(request.asked_at)
+        if request.photo_n is not None:
+            detail["photo"] = request.photo_n
         return "verification_decision", self.incident.unit_code, detail
 
     def verify_reject(self) -> Outcome:
         if not self.step.note:
             raise InvalidInput("a rejected verification needs what is still wrong (note)", "note")
-        if self.step.photo_id is not None:
-            raise InvalidInput("a photo goes with a confirmed verification only", "photo_id")
+        if self.step.photo is not None:
+            raise InvalidInput("a photo goes with a confirmed verification only", "photo")
         request = self._verified(False)
         inc = self.incident
         inc.replied_at = None

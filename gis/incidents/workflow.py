@@ -117,7 +117,7 @@ class Step:
     unit_code: str | None = None
     days: int | None = None
     handler: str | None = None
-    photo_id: int | None = None
+    photo: int | None = None
 
 
 def allowed_steps(

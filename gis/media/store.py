@@ -169,7 +169,7 @@ def first_photo_urls(
 ) -> dict[int, str]:
     """incident id → the absolute URL of its first photo, for the incidents of
     ``incidents`` that have one and whose photos ``actor`` may see."""
-    visible = [i.id for i in incidents if may_see_photos(actor, i.unit_code, settings)]
+    visible = [i.id for i in incidents if may_see_photos(actor, i.unit_code, settings, i.grid_code)]
     base = base_url.rstrip("/")
     return {
         incident_id: f"{base}/api/v1/incidents/{incident_id}/media/{n}"

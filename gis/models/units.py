@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     SmallInteger,
     String,
@@ -81,10 +82,16 @@ class IncidentRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
-    # The photo a confirmed verification points to (the incident's media id), if any.
-    photo_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The photo a confirmed verification points to: its number on the incident
+    # (``incident_media.n``), if any.
+    photo_n: Mapped[int | None] = mapped_column(SmallInteger)
     __table_args__ = (
         CheckConstraint(_in("kind", REQUEST_KINDS), name="kind"),
         CheckConstraint(_in("state", REQUEST_STATES), name="state"),
         CheckConstraint("days IS NULL OR days > 0", name="days"),
+        ForeignKeyConstraint(
+            ["incident_id", "photo_n"],
+            ["incident_media.incident_id", "incident_media.n"],
+            name="fk_incident_requests_photo_incident_media",
+        ),
     )

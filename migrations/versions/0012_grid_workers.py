@@ -3,11 +3,12 @@
 Tokens of role ``grid_worker`` serve one or more grids, listed in ``api_token_grids`` by
 grid code; a deferred constraint trigger checks at commit that a grid_worker token names at
 least one grid and no other token names any. ``incident_requests`` gains the kind
-``verification`` and the photo a confirmed verification points to; the event log gains
-``verification_request`` and ``verification_decision``.
+``verification`` and the photo a confirmed verification points to (its number on the
+incident, ``incident_media``); the event log gains ``verification_request`` and
+``verification_decision``.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -104,11 +105,21 @@ def upgrade() -> None:
     )
     _recheck("incident_events", "kind", NEW_EVENT_KINDS)
     _recheck("incident_requests", "kind", NEW_REQUEST_KINDS)
-    op.add_column("incident_requests", sa.Column("photo_id", sa.BigInteger(), nullable=True))
+    op.add_column("incident_requests", sa.Column("photo_n", sa.SmallInteger(), nullable=True))
+    op.create_foreign_key(
+        "fk_incident_requests_photo_incident_media",
+        "incident_requests",
+        "incident_media",
+        ["incident_id", "photo_n"],
+        ["incident_id", "n"],
+    )
 
 
 def downgrade() -> None:
-    op.drop_column("incident_requests", "photo_id")
+    op.drop_constraint(
+        "fk_incident_requests_photo_incident_media", "incident_requests", type_="foreignkey"
+    )
+    op.drop_column("incident_requests", "photo_n")
     op.execute("DELETE FROM incident_requests WHERE kind = 'verification'")
     op.execute(
         "DELETE FROM incident_events"
