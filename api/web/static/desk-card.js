@@ -151,6 +151,7 @@
       }).then(function (b) { var u = URL.createObjectURL(b); blobs.push(u); return u; });
     }
     function photos(inc, target) {
+      if (!DK.cfg.media_public && !(S.isStaff() && S.mayRead(inc))) { target.dataset.answered = "not asked"; return; }
       DK.api("/api/v1/incidents/" + inc.id + "/media").then(function (res) {
         target.dataset.answered = res.status;
         if (!res.ok || current !== inc || !res.body.items.length) { return; }
