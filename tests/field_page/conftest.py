@@ -9,6 +9,7 @@ import gc
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from gis.db import make_engine
 from tests.conftest import LiveServer, role_tokens
 from tests.field.conftest import FieldCity
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 TOKEN_KEY = "wangge-field-token"
 
@@ -138,6 +140,15 @@ class FieldPage:
             arg=part,
         )
         return self.page.inner_text("#fd-message")
+
+    def shot(self, name: str) -> Path:
+        """Screenshot once the map has stopped moving and fades have ended."""
+        self.page.wait_for_function("() => !window.wangge.map._animatingZoom")
+        self.page.wait_for_timeout(400)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
 
     def close(self) -> None:
         self.context.close()

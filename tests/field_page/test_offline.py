@@ -31,7 +31,9 @@ def test_report_offline_is_stored_once_with_its_photo_cleaned(
     page = p.open()
     _ready(p)
     assert page.inner_text("#fd-who") == "网格员乙"
-    assert page.evaluate("() => window.wangge.loaded.area.grid") == 1
+    area = page.evaluate("() => window.wangge.loaded.area")
+    assert area["grid"] == 1 and area["building"] > 0
+    assert p.shot("field-map").stat().st_size > 20_000
 
     p.context.set_offline(True)
     p.tab("report")

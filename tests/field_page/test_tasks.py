@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tests.field_page.conftest import FieldPage, PageCity, has_exif, jpeg_with_gps, photo_file
 
+INCIDENT_COLOUR = "#e6550d"  # field-map.js
 # The worker's decisions on the incident's log: (confirmed, who), oldest first.
 STEPS_SQL = (
     "SELECT detail->>'confirmed', actor FROM incident_events WHERE incident_id = :i"
@@ -31,6 +32,14 @@ def test_verification_round_trip_from_the_page(
     city.ok_step(dispatcher, iid, to="verify_request", note="请现场核实垃圾是否清运")
     p = phone(city.worker_token(6, name="网格员丙"))
     page = p.open()
+    # The case is on the map of my grid, drawn as an open incident, not as a building.
+    drawn = page.evaluate(
+        "id => window.wangge.layers.area.getLayers().filter(l =>"
+        " l.feature.properties.kind === 'incident' && l.feature.properties.id === id)"
+        ".map(l => l.options.fillColor)",
+        iid,
+    )
+    assert drawn == [INCIDENT_COLOUR]
     task = _task(p, iid)
     text = page.inner_text(task)
     assert "请现场核实垃圾是否清运" in text and "field-dispatcher" in text

@@ -7,7 +7,7 @@
   var STYLE = {
     grid: { color: "#8b0000", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.12 },
     compound: { color: "#2171b5", weight: 1.5, fillColor: "#6baed6", fillOpacity: 0.25 },
-    building: { color: "#555", weight: 1, fillColor: "#969696", fillOpacity: 0.6 }
+    building: { radius: 5, color: "#555", weight: 1, fillColor: "#969696", fillOpacity: 0.6 }
   };
   var INCIDENT = { radius: 8, color: "#fff", weight: 2, fillColor: "#e6550d", fillOpacity: 0.95 };
 
@@ -25,8 +25,9 @@
 
     var area = L.geoJSON(null, {
       coordsToLatLng: shown,
-      style: function (f) { return STYLE[f.properties.kind] || STYLE.building; },
-      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, INCIDENT); },
+      // Buildings may be points or footprints; incidents are points, drawn over them.
+      style: function (f) { return f.properties.kind === "incident" ? INCIDENT : STYLE[f.properties.kind] || STYLE.building; },
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties.kind === "incident" ? INCIDENT : STYLE.building); },
       onEachFeature: function (f, layer) {
         var p = f.properties, label;
         if (p.kind === "incident") { label = "#" + p.id + " " + FD.category(p.category_code) + " · " + FD.status(p.status); }
