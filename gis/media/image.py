@@ -28,6 +28,9 @@ JPEG_QUALITY = 88
 WEBP_QUALITY = 85
 PNG_COMPRESS_LEVEL = 3
 ORIENTATION_TAG = 0x0112
+# A JPEG with further pictures after it (MPO: depth maps, HDR gain maps of phone cameras)
+# is opened by the JPEG decoder under this name; its first picture is the photo.
+ALIASES = {"MPO": "JPEG"}
 # Modes each format stores as they are; anything else is converted first.
 KEEP_MODES = {
     "JPEG": ("L", "RGB", "CMYK"),
@@ -151,7 +154,9 @@ def clean_photo(upload: bytes, limits: Limits) -> CleanPhoto:
     kinds :class:`TooLarge`, :class:`UnsupportedType`) naming the field ``file`` otherwise."""
     check_size(len(upload), limits)
     with _open(upload, limits) as opened:
-        fmt = opened.format or ""
+        fmt = ALIASES.get(opened.format or "", opened.format or "")
+        if fmt not in ACCEPTED:
+            raise UnsupportedType(f"file: {fmt or 'this'} images are not taken", field=FIELD)
         upright = _decode(opened)
         width, height = upright.size
         data = _encode(upright, fmt)

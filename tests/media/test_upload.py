@@ -15,6 +15,7 @@ from tests.media.conftest import (
     declared_png,
     gif,
     media_rows,
+    spy_exif,
     spy_jpeg,
     spy_png,
     spy_webp,
@@ -222,6 +223,23 @@ def test_no_file_field_and_unknown_incident(
     assert r.status_code == 422 and r.json()["field"] == "file"
     r = media_http.post(f"/api/v1/incidents/{incident}/media", json={}, headers=auth)
     assert r.status_code == 422 and r.json()["field"] == "file"
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media", data={"file": "not a file"}, files={"x": b"1"},
+        headers=auth,
+    )  # fmt: skip
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media",
+        content=b"--zz\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\nabc",
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=yy"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    # Other fields beside the file are left alone.
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media", data={"note": "north gate"},
+        files={"file": ("a.jpg", spy_jpeg(), "image/jpeg")}, headers=auth,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
     r = upload(media_http, tokens["dispatcher"], 99_999_999, spy_jpeg())
     assert r.status_code == 404
     r = media_http.get("/api/v1/incidents/99999999/media", headers=auth)
@@ -236,3 +254,43 @@ def test_adding_a_photo_is_on_the_incident_log(
     events = media_http.get(f"/api/v1/incidents/{incident}", headers=auth).json()["events"]
     photo = [e for e in events if e["detail"].get("step") == "photo"]
     assert len(photo) == 1 and photo[0]["kind"] == "note" and photo[0]["detail"]["n"] == 1
+
+
+def _saved(image: Image.Image, fmt: str, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def test_photos_with_more_pictures_keep_the_first(
+    media_http: httpx.Client, tokens: dict[str, str], incident: int, engine: Engine
+) -> None:
+    first, second = Image.new("RGB", (50, 30), (200, 30, 30)), Image.new("RGB", (50, 30), "blue")
+    # A phone's JPEG with a second picture (MPO: a depth or gain map), an animated WebP.
+    mpo = _saved(first, "MPO", save_all=True, append_images=[second], exif=spy_exif(1))
+    assert Image.open(io.BytesIO(mpo)).format == "MPO"
+    animated = _saved(first, "WEBP", save_all=True, append_images=[second], duration=100)
+    for data, content_type in ((mpo, "image/jpeg"), (animated, "image/webp")):
+        r = upload(media_http, tokens["dispatcher"], incident, data)
+        assert r.status_code == 201 and r.json()["content_type"] == content_type, r.text
+    for row in media_rows(engine, incident):
+        image = assert_clean(bytes(row["data"]))
+        assert getattr(image, "n_frames", 1) == 1 and image.format != "MPO"
+        red, _, blue = image.convert("RGB").getpixel((25, 15))  # type: ignore[misc]
+        assert red > 150 > blue
+
+
+def test_a_palette_png_keeps_its_transparency(
+    media_http: httpx.Client, tokens: dict[str, str], incident: int, engine: Engine
+) -> None:
+    image = Image.new("P", (40, 40), 0)
+    image.putpalette([255, 255, 255, 200, 30, 30] + [0] * 762)
+    image.paste(1, (10, 10, 30, 30))
+    sent = _saved(image, "PNG", transparency=0)
+    r = upload(media_http, tokens["dispatcher"], incident, sent, "icon.png", "image/png")
+    assert r.status_code == 201, r.text
+    [row] = media_rows(engine, incident)
+    stored = Image.open(io.BytesIO(bytes(row["data"])))
+    assert stored.mode == "P" and stored.info.get("transparency") == 0
+    assert stored.convert("RGBA").getpixel((0, 0))[3] == 0  # type: ignore[index]
+    assert stored.convert("RGBA").getpixel((20, 20)) == (200, 30, 30, 255)

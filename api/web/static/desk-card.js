@@ -59,6 +59,7 @@
       if (e.kind === "extension_decision") { return DK.word("step", d.approved ? "extension_approve" : "extension_refuse"); }
       if (e.kind === "verification_decision") { return DK.word("step", d.confirmed ? "verify_confirm" : "verify_reject"); }
       if (e.kind === "note" && d.step === "merge") { return DK.word("step", "merge"); }
+      if (e.kind === "note" && d.step === "photo") { return T.photo_added; }
       return DK.W.step[e.kind] || T.event_other;
     }
     function eventDetail(e) {
@@ -70,6 +71,7 @@
       if (d.rating) { bits.push(DK.T["rating_" + d.rating]); }
       if (d.merged_into) { bits.push(T.merged_into.replace("{id}", d.merged_into)); }
       if (d.duplicate) { bits.push(T.duplicate_of_this.replace("{id}", d.duplicate)); }
+      if (d.step === "photo" && d.n) { bits.push("#" + d.n); }
       if (d.handler) { bits.push(d.handler); }
       if (d.channel) { bits.push(DK.word("channel", d.channel)); }
       return bits.join(" · ");
@@ -103,7 +105,7 @@
           return el("li", { className: "dk-req-" + r.state }, [
             el("b", { textContent: T["verify_" + r.state] }),
             " " + DK.time(r.asked_at, true) + " · " + r.asked_by + (r.reason ? " · " + r.reason : ""),
-            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") }) : null
+            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") + (r.photo ? " · " + T.photos + " #" + r.photo : "") }) : null
           ]);
         }))], "dk-verify"));
       }
@@ -148,6 +150,47 @@
         return;
       }
       S.merge(current.id, Number(merge.dataset.into)).then(function (res) { if (res) { show(res); } });
+    });
+
+    /* Photos (附件): thumbnails, each opening the full photo. An <img> cannot send the
+     * token, so the bytes are fetched as the desk's other reads are and shown as blob URLs
+     * (freed when the card is drawn again). Callers who may not see photos get nothing. */
+    var blobs = [];
+    function freeBlobs() { blobs.forEach(function (u) { URL.revokeObjectURL(u); }); blobs = []; }
+    function blobUrl(path) {
+      var headers = {}, token = DK.token();
+      if (token) { headers.Authorization = "Bearer " + token; }
+      return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.blob();
+      }).then(function (b) { var u = URL.createObjectURL(b); blobs.push(u); return u; });
+    }
+    function photos(inc, target) {
+      if (!DK.cfg.media_public && !(S.isStaff() && S.mayRead(inc))) { target.dataset.answered = "not asked"; return; }
+      DK.api("/api/v1/incidents/" + inc.id + "/media").then(function (res) {
+        target.dataset.answered = res.status;
+        if (!res.ok || current !== inc || !res.body.items.length) { return; }
+        var strip = el("div", { className: "dk-photos", id: "dk-photos" });
+        target.appendChild(section(T.photos + " (" + res.body.items.length + ")", [strip]));
+        res.body.items.forEach(function (p) {
+          var link = el("a", { href: "#", title: p.width + "×" + p.height, dataset: { photo: p.url } });
+          strip.appendChild(link);
+          blobUrl(p.thumbnail_url).then(function (u) {
+            if (current === inc) { link.appendChild(el("img", { src: u, alt: "#" + p.n })); }
+          }, function () { link.remove(); });
+        });
+      });
+    }
+    function viewPhoto(path) {
+      blobUrl(path).then(function (u) {
+        var view = el("div", { className: "dk-photo-view", id: "dk-photo-view", title: T.photo_close }, [el("img", { src: u, alt: "" })]);
+        view.addEventListener("click", function () { view.remove(); });
+        document.body.appendChild(view);
+      }, function () {});
+    }
+    box.addEventListener("click", function (e) {
+      var photo = e.target.closest("[data-photo]");
+      if (photo) { e.preventDefault(); viewPhoto(photo.dataset.photo); }
     });
 
     /* Steps: the ones the server allows this caller, less those the case's own data rules
@@ -291,7 +334,9 @@
       box.dataset.id = inc.id;
       box.dataset.status = inc.status;
       box.dataset.shown = Number(box.dataset.shown || 0) + 1;  // each drawing counts
+      freeBlobs();
       var similarBox = el("div", { id: "dk-similar" }, [el("p", { className: "dk-muted", textContent: "…" })]);
+      var photoBox = el("div", { id: "dk-photo-box" });
       [
         el("header", { className: "dk-card-head" }, [
           el("h2", { textContent: "#" + inc.id + " " + DK.category(inc.category_code) }),
@@ -303,6 +348,7 @@
         actions(inc),
         el("form", { id: "dk-step-form", className: "dk-step-form", hidden: true }),
         el("p", { className: "dk-description", textContent: inc.description || "—" }),
+        photoBox,
         table([
           row(T.channel, DK.word("channel", inc.channel)), row(T.external_id, inc.external_id),
           row(T.received_at, DK.time(inc.received_at, true)),
@@ -317,6 +363,7 @@
         section(T.timeline, [timeline(inc)])
       ].forEach(function (n) { if (n) { box.appendChild(n); } });
       similar(inc, similarBox);
+      photos(inc, photoBox);
       S.emit("card", inc);
       S.loaded.card = inc.id;
     }
