@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import ANONYMOUS, Principal
 from api.personal import STATE_KEY
+from api.uploads import MULTIPART_ROOM
 from gis import audit
 from gis.settings import Settings
 from gis.tokens import find_token
@@ -49,7 +50,6 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BUCKETS = 50_000
 # Photo uploads (multipart, field ``file``): their own limit, plus room for the wrapping.
 MEDIA_PATH = re.compile(r"^/api/v1/incidents/[^/]+/media/?$")
-MULTIPART_ROOM = 64 * 1024
 
 
 def json_response_messages(

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.auth import Principal, Staff, require
 from api.deps import SessionDep, SettingsDep
+from api.uploads import MULTIPART_ROOM, read_file_field
 from gis.errors import Forbidden
 from gis.media.access import may_add_photo, may_see_photos
-from gis.media.image import Limits, check_size, clean_photo
+from gis.media.image import FIELD, Limits, check_size, clean_photo
 from gis.media.store import (
     add_photo,
     find_upload,
@@ -30,6 +31,24 @@ from gis.settings import Settings
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 # A photo never changes under its number: caches may keep it, privately (it is not public).
 CACHE = "private, max-age=31536000, immutable"
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": [FIELD],
+                "properties": {
+                    FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the photo: JPEG, PNG or WebP",
+                    }
+                },
+            }
+        }
+    },
+}
 Reader = Annotated[Principal, Depends(require("viewer"))]
 
 
@@ -56,6 +75,7 @@ def check_may_see(who: Principal, incident: Incident, settings: Settings) -> Non
 @router.post(
     "/{incident_id}/media",
     status_code=201,
+    openapi_extra={"requestBody": UPLOAD_BODY},
     responses={
         200: {"description": "these bytes were stored on this incident already"},
         409: {"description": "the incident holds the most photos allowed"},
@@ -65,18 +85,12 @@ def check_may_see(who: Principal, incident: Incident, settings: Settings) -> Non
     },
 )
 async def add_media(
-    incident_id: int,
-    request: Request,
-    who: Staff,
-    settings: SettingsDep,
-    file: UploadFile = File(description="the photo: JPEG, PNG or WebP"),
+    incident_id: int, request: Request, who: Staff, settings: SettingsDep
 ) -> JSONResponse:
     """Add a photo: stored without its metadata (EXIF, GPS, XMP, ICC, text), upright, with a
     thumbnail. The same bytes sent again answer the stored photo (200) instead of a copy."""
     limits = Limits(settings.media_max_bytes, settings.media_max_pixels)
-    if file.size is not None:
-        check_size(file.size, limits)
-    upload = await file.read(limits.max_bytes + 1)
+    upload = await read_file_field(request, FIELD, limits.max_bytes + MULTIPART_ROOM)
     check_size(len(upload), limits)
     sha256 = upload_hash(upload)
     factory = request.app.state.sessionmaker

@@ -223,6 +223,23 @@ def test_no_file_field_and_unknown_incident(
     assert r.status_code == 422 and r.json()["field"] == "file"
     r = media_http.post(f"/api/v1/incidents/{incident}/media", json={}, headers=auth)
     assert r.status_code == 422 and r.json()["field"] == "file"
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media", data={"file": "not a file"}, files={"x": b"1"},
+        headers=auth,
+    )  # fmt: skip
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media",
+        content=b"--zz\r\nContent-Disposition: form-data; name=file; filename=a\r\n\r\nabc",
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=yy"},
+    )
+    assert r.status_code == 422 and r.json()["field"] == "file"
+    # Other fields beside the file are left alone.
+    r = media_http.post(
+        f"/api/v1/incidents/{incident}/media", data={"note": "north gate"},
+        files={"file": ("a.jpg", spy_jpeg(), "image/jpeg")}, headers=auth,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
     r = upload(media_http, tokens["dispatcher"], 99_999_999, spy_jpeg())
     assert r.status_code == 404
     r = media_http.get("/api/v1/incidents/99999999/media", headers=auth)

@@ -105,7 +105,7 @@
           return el("li", { className: "dk-req-" + r.state }, [
             el("b", { textContent: T["verify_" + r.state] }),
             " " + DK.time(r.asked_at, true) + " · " + r.asked_by + (r.reason ? " · " + r.reason : ""),
-            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") }) : null
+            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") + (r.photo ? " · " + T.photos + " #" + r.photo : "") }) : null
           ]);
         }))], "dk-verify"));
       }
@@ -201,7 +201,7 @@
       return (inc.allowed_steps || []).filter(function (s) {
         if (s === "extension_approve" || s === "extension_refuse") { return pending; }
         if (s === "verify_confirm" || s === "verify_reject") { return checking; }
-        if (s === "verify_request") { return !checking && !!inc.grid_code; }
+        if (s === "verify_request") { return !checking && !!(inc.assignment && inc.assignment.grid_code); }
         if (s === "extension_request") { return !pending && !(inc.due_at && new Date(inc.due_at) < new Date()); }
         if (s === "reopen") { return inc.rating === 1 || inc.rating === 2; }
         if (s === "rating") { return !inc.rating; }
