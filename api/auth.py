@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from api.errors import is_unreachable
 from gis import privacy
 from gis.errors import check_scope, in_scope
+from gis.field.grids import check_in_grids, token_grid_codes
 from gis.incidents.workflow import Actor
 from gis.models import ApiToken
 from gis.sign_in import session_secret, session_token_id
@@ -40,6 +41,8 @@ class Principal:
     district_code: str | None = None
     # The responsible unit a ``unit`` token acts for (its own queue only).
     unit_code: str | None = None
+    # The grids a ``grid_worker`` token serves (网格员: its own grids only).
+    grid_codes: tuple[str, ...] = ()
 
     @property
     def sees_personal_data(self) -> bool:
@@ -55,7 +58,7 @@ class Principal:
     @property
     def actor(self) -> Actor:
         """Who takes a workflow step (:mod:`gis.incidents.workflow`)."""
-        return Actor(self.name, self.role, self.unit_code)
+        return Actor(self.name, self.role, self.unit_code, self.grid_codes)
 
     def check_unit(self, unit_code: str | None, what: str = "this") -> None:
         """A unit's staff reach only the cases of their own unit (403 otherwise)."""
@@ -65,6 +68,12 @@ class Principal:
                 detail=f"{what} is not a case of unit {self.unit_code}; a unit token sees "
                 "its own queue only",
             )
+
+    def check_grid(self, grid_code: str | None, what: str = "this", field: str = "id") -> None:
+        """A grid worker reaches only what lies in its own grids (403 naming ``field``);
+        every other role passes (its own scope is checked elsewhere)."""
+        if self.role == "grid_worker":
+            check_in_grids(grid_code, self.grid_codes, what, field)
 
     def check_district(self, district_code: str | None, what: str = "this") -> None:
         """403 (``OutOfScope``) when a district-scoped token reaches outside its district."""
@@ -92,13 +101,15 @@ def session_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def _principal(token: ApiToken) -> Principal:
+def _principal(session: Session, token: ApiToken) -> Principal:
+    grids = token_grid_codes(session, token.id) if token.role == "grid_worker" else ()
     return Principal(
         role=token.role,
         name=token.name,
         token_id=token.id,
         district_code=token.district_code,
         unit_code=token.unit_code,
+        grid_codes=grids,
     )
 
 
@@ -113,13 +124,13 @@ def _look_up(
     try:
         with state.sessionmaker() as session, session.begin():
             token = find(session, True)
-            return None if token is None else _principal(token)
+            return None if token is None else _principal(session, token)
     except DBAPIError as exc:
         if state.read_sessionmaker is state.sessionmaker or not is_unreachable(exc):
             raise
     with state.read_sessionmaker() as session, session.begin():
         token = find(session, False)
-        return None if token is None else _principal(token)
+        return None if token is None else _principal(session, token)
 
 
 def principal_for(request: Request, plain: str | None) -> Principal:
@@ -212,14 +223,15 @@ def require_page(role: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def require_staff() -> Callable[[Request], Principal]:
-    """Dependency: a dispatcher or above, or a unit's staff (for the unit's own steps,
-    which :mod:`gis.incidents.workflow` checks)."""
+def require_staff(bound: tuple[str, ...] = ("unit", "grid_worker")) -> Callable[..., Principal]:
+    """Dependency: a dispatcher or above, or a token of one of the ``bound`` roles: a unit's
+    staff and a grid worker take their own steps, which :mod:`gis.incidents.workflow`
+    checks; a grid worker reports what it finds on patrol (巡查上报)."""
     check = require("dispatcher")
 
     def dependency(request: Request) -> Principal:
         principal = current_principal(request)
-        if principal.role == "unit":
+        if principal.role in bound:
             return principal
         return check(request)
 
@@ -227,8 +239,31 @@ def require_staff() -> Callable[[Request], Principal]:
     return dependency
 
 
+def require_grid_worker(request: Request) -> Principal:
+    """Dependency: a grid worker's token (the field page's own API)."""
+    principal = current_principal(request)
+    if principal.role == "anonymous":
+        raise HTTPException(
+            status_code=401,
+            detail="a grid_worker token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if principal.role != "grid_worker":
+        raise HTTPException(
+            status_code=403, detail=f"role {principal.role} may not do this; needs grid_worker"
+        )
+    return principal
+
+
+# A grid worker ranks as a viewer (gis.privacy.RANKS_AS): the lowest role that gets past
+# the anonymous check, which is what tools reading ``required_role`` look for.
+require_grid_worker.required_role = "viewer"  # type: ignore[attr-defined]
+
 Viewer = Annotated[Principal, Depends(require("viewer"))]
 Staff = Annotated[Principal, Depends(require_staff())]
+# Who takes a report in (受理): dispatchers and above, and grid workers' patrol findings.
+Reporter = Annotated[Principal, Depends(require_staff(("grid_worker",)))]
+GridWorker = Annotated[Principal, Depends(require_grid_worker)]
 PageViewer = Annotated[Principal, Depends(require_page("viewer"))]
 Dispatcher = Annotated[Principal, Depends(require("dispatcher"))]
 Planner = Annotated[Principal, Depends(require("planner"))]

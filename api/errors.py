@@ -20,9 +20,27 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis.db import DatabaseUnreachable, is_read_only
-from gis.errors import Conflict, Forbidden, InvalidInput, NotFound, OutOfScope, WanggeError
+from gis.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OutOfScope,
+    TooLarge,
+    UnsupportedType,
+    WanggeError,
+)
 
-STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, OutOfScope: 403, Forbidden: 403}
+# The first kind an error is an instance of decides (the narrower kinds come first).
+STATUS = {
+    TooLarge: 413,
+    UnsupportedType: 415,
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    OutOfScope: 403,
+    Forbidden: 403,
+}
 RETRY_AFTER_S = 5
 log = logging.getLogger("wangge.errors")
 

@@ -4,8 +4,9 @@ One pure ASGI middleware, so the fast paths (``locate``, tiles) pay a few dictio
 look-ups and nothing more:
 
 - body size: ``Content-Length`` above ``max_body_bytes`` (``max_bulk_bytes`` for
-  ``.../bulk`` paths) is refused with 413 before the body is read; a chunked body is
-  counted as it arrives and refused the same way;
+  ``.../bulk`` paths, ``media_max_bytes`` and room for the multipart wrapping for photo
+  uploads) is refused with 413 before the body is read; a chunked body is counted as it
+  arrives and refused the same way;
 - rate: a token bucket per token (per client address without one), 429 + Retry-After;
 - security headers on every response;
 - audit: every write (any method but GET/HEAD/OPTIONS), accepted or refused, and every
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import ANONYMOUS, Principal
 from api.personal import STATE_KEY
+from api.uploads import MULTIPART_ROOM
 from gis import audit
 from gis.settings import Settings
 from gis.tokens import find_token
@@ -46,12 +48,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BUCKETS = 50_000
+# Photo uploads (multipart, field ``file``): their own limit, plus room for the wrapping.
+MEDIA_PATH = re.compile(r"^/api/v1/incidents/[^/]+/media/?$")
 
 
 def json_response_messages(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int, message: str, headers: dict[str, str] | None = None, field: str | None = None
 ) -> tuple[Message, Message]:
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps({"error": message, **({"field": field} if field else {})}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     return (
@@ -139,10 +143,13 @@ class GuardMiddleware:
         method: str = scope["method"]
         writes = method not in READ_METHODS
         if writes:
-            limit = self._body_limit(scope["path"])
+            limit, field = self._body_limit(scope["path"])
             receive, too_large = await _over_limit(receive, headers, limit)
             if too_large:
-                status_413 = json_response_messages(413, f"request body larger than {limit} bytes")
+                what = f"{field}: request body" if field else "request body"
+                status_413 = json_response_messages(
+                    413, f"{what} larger than {limit} bytes", field=field
+                )
                 await self._audit(scope, headers, 413)
                 for msg in status_413:
                     await send(msg)
@@ -188,10 +195,13 @@ class GuardMiddleware:
             wait = max(wait, self.limiter.take(self._failed_key(scope), spend=False))
         return wait
 
-    def _body_limit(self, path: str) -> int:
+    def _body_limit(self, path: str) -> tuple[int, str | None]:
+        """The largest body ``path`` takes, and the field a refusal names."""
         if path.rstrip("/").endswith("/bulk"):
-            return self.settings.max_bulk_bytes
-        return self.settings.max_body_bytes
+            return self.settings.max_bulk_bytes, None
+        if MEDIA_PATH.match(path):
+            return self.settings.media_max_bytes + MULTIPART_ROOM, "file"
+        return self.settings.max_body_bytes, None
 
     @staticmethod
     def _rate_key(scope: Scope, headers: dict[bytes, bytes]) -> str:

@@ -33,13 +33,18 @@ class PersonalData:
 
     def reveals(self, record: dict[str, Any]) -> bool:
         """Whether this record is shown unmasked: as decided for the caller, or, for a
-        unit's staff, when the record is a case of their own unit."""
+        unit's staff, when the record is a case of their own unit, and for a grid worker
+        when it is a case of their own grids."""
         if self.reveal:
             return True
-        unit = self.principal.unit_code
-        return unit is not None and privacy.reveals_personal_data(
-            self.principal.role, public=self.public, own=record.get("unit_code") == unit
-        )
+        who = self.principal
+        if who.unit_code is not None:
+            own = record.get("unit_code") == who.unit_code
+        elif who.grid_codes:
+            own = _grid_of(record) in who.grid_codes
+        else:
+            return False
+        return privacy.reveals_personal_data(who.role, public=self.public, own=own)
 
     def present(self, record: dict[str, Any], ref: Any = None) -> dict[str, Any]:
         """``record`` masked or not; a shown name or phone is noted for the audit log."""
@@ -62,6 +67,14 @@ class PersonalData:
         if ref is not None and len(noted["refs"]) < 100:
             # The refs go into a JSONB column: keep them plain.
             noted["refs"].append(ref if isinstance(ref, int | str) else str(ref))
+
+
+def _grid_of(record: dict[str, Any]) -> Any:
+    """A record's grid: its own ``grid_code``, or its assignment's (an incident)."""
+    assignment = record.get("assignment")
+    if "grid_code" not in record and isinstance(assignment, dict):
+        return assignment.get("grid_code")
+    return record.get("grid_code")
 
 
 IncludePersonal = Annotated[

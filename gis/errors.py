@@ -19,6 +19,14 @@ class InvalidInput(WanggeError):
     """The input breaks a rule (bad code, geometry, coordinate, ...)."""
 
 
+class TooLarge(InvalidInput):
+    """The input is bigger than a size limit allows (an upload over its byte limit)."""
+
+
+class UnsupportedType(InvalidInput):
+    """The input is of a kind that is not taken (a file that is not an accepted image)."""
+
+
 class NotFound(WanggeError):
     """A referenced unit, incident or facility does not exist."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 ROLE_ORDER = ("anonymous", "viewer", "dispatcher", "planner", "admin")
 # Bound roles rank as a staff role for everything but their own queue: a unit's staff
-# read maps and boundaries as a viewer does.
-RANKS_AS = {"unit": "viewer"}
+# and a grid worker (网格员) read maps and boundaries as a viewer does.
+RANKS_AS = {"unit": "viewer", "grid_worker": "viewer"}
 
 
 def role_at_least(role: str, minimum: str) -> bool:
@@ -13,8 +13,9 @@ def role_at_least(role: str, minimum: str) -> bool:
 
 
 def may_see_personal_data(role: str, own: bool = False) -> bool:
-    """Reporter name and phone are for dispatchers and above, and for a unit's staff on
-    the cases dispatched to their unit (``own``): they call the resident back."""
+    """Reporter name and phone are for dispatchers and above, for a unit's staff on the
+    cases dispatched to their unit and for a grid worker on the cases of their grids
+    (``own``): they call the resident back, or knock on the door to verify."""
     return role_at_least(role, "dispatcher") or (own and role in RANKS_AS)
 
 

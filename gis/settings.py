@@ -77,6 +77,20 @@ class WorkflowRules(BaseSettings):
     notice_after_working_days: int = Field(
         5, ge=1, description="Past due by this much, a case is flagged for a notice. [working days]"
     )
+    verify_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Categories whose replied cases close only after the grid worker confirms"
+        " on the spot that the reply holds (核查), comma-separated: `road_damage,noise`; a case"
+        " in no grid is exempt; empty: verification is asked for but never required."
+        " [category codes]",
+    )
+
+    @field_validator("verify_categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [c.strip() for c in value.split(",") if c.strip()]
+        return value
 
 
 class Settings(BaseSettings):
@@ -249,6 +263,28 @@ class Settings(BaseSettings):
         256_000_000,
         description="Largest body of a bulk incident intake (CSV/NDJSON), which may be far larger"
         " than an ordinary body. [bytes]",
+    )
+    # Photos on incidents (附件).
+    media_max_bytes: int = Field(
+        10_000_000,
+        ge=1,
+        description="Largest photo one upload may carry (POST /api/v1/incidents/{id}/media);"
+        " a larger one is refused (413). [bytes]",
+    )
+    media_max_pixels: int = Field(
+        40_000_000,
+        ge=1,
+        description="Most pixels (width × height) a photo may declare; a larger one, a"
+        " decompression bomb among them, is refused before it is decoded. [pixels]",
+    )
+    media_max_per_incident: int = Field(
+        9, ge=1, description="Most photos one incident may hold. [photos]"
+    )
+    media_public: bool = Field(
+        False,
+        description="Viewers (and anonymous readers, with WANGGE_ANONYMOUS_READ) see incident"
+        " photos and Open311 `media_url`; false: only dispatchers and above and the"
+        " responsible unit's staff, since photos may show people's homes. [true/false]",
     )
     anonymous_read: bool = Field(
         True,

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
+from gis.field.grids import GridOfWorker, check_grid_codes, link_grids
 from gis.models import BOUND_ROLES, ROLES, ApiToken, Unit
 
 TOKEN_PREFIX = "wg_"
@@ -33,20 +34,48 @@ def _check_unit(session: Session, role: str, unit_code: str | None) -> Unit | No
     return unit
 
 
+def _worker_name(name: str | None, grids: list[GridOfWorker]) -> str:
+    """A grid worker's token is named for the person: given, or the worker the grids record
+    (all the same one)."""
+    if name:
+        return name
+    recorded = {g.worker_name for g in grids}
+    if not grids or len(recorded) != 1 or None in recorded:
+        raise InvalidInput(
+            "name the token's holder (name): the grids do not record one worker", field="name"
+        )
+    return str(recorded.pop())
+
+
 def create_token(
     session: Session,
     role: str,
-    name: str,
+    name: str | None,
     district_code: str | None = None,
     unit_code: str | None = None,
+    grid_codes: list[str] | tuple[str, ...] = (),
 ) -> tuple[str, ApiToken]:
-    """Store a new token and return its plain text (shown once) with the row."""
+    """Store a new token and return its plain text (shown once) with the row.
+
+    A ``unit`` token names its unit; a ``grid_worker`` token names one or more current
+    grids (``grid_codes``), and without a ``name`` is named for the worker they record
+    (:mod:`gis.field.grids`). Either takes its district from what it serves when not
+    given one (a grid worker's grids in several districts: none).
+    """
     known = (*ROLES, *BOUND_ROLES)
     if role not in known:
         raise InvalidInput(f"unknown role {role!r}; one of {', '.join(known)}", field="role")
     unit = _check_unit(session, role, unit_code)
     if unit is not None and district_code is None:
         district_code = unit.district_code
+    grids = check_grid_codes(session, role, list(grid_codes), district_code)
+    if role == "grid_worker":
+        name = _worker_name(name, grids)
+        districts = {g.district_code for g in grids}
+        if district_code is None and len(districts) == 1:
+            district_code = districts.pop()
+    elif not name:
+        raise InvalidInput("name the token's holder (name)", field="name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name,
@@ -56,6 +85,8 @@ def create_token(
         unit_code=unit_code,
     )
     session.add(token)
+    session.flush()
+    link_grids(session, token.id, grids)
     session.flush()
     return plain, token
 

@@ -65,6 +65,8 @@ def desk(
             "district_code": who.district_code,
         },
         "max_extension_days": settings.loop.max_extension_days,
+        # Photos are for the staff of the case unless the setting opens them to every reader.
+        "media_public": settings.media_public,
         "poll_s": POLL_S,
         # Live updates; the page polls while the stream cannot be reached.
         "stream": STREAM_PATH,

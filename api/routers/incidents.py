@@ -11,12 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from api.auth import Dispatcher, Staff
+from api.auth import Dispatcher, Reporter, Staff
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
-from gis.errors import InvalidInput
+from gis.errors import Forbidden, InvalidInput
+from gis.field.intake import take_patrol_report
 from gis.incidents import bulk, card, queries, similar
 from gis.incidents.bulk_read import detect_format
 from gis.incidents.fields import MAX_DESCRIPTION, MAX_REPORTER_NAME
@@ -42,6 +43,9 @@ StepName = Literal[
     "callback",
     "rating",
     "reopen",
+    "verify_request",
+    "verify_confirm",
+    "verify_reject",
 ]
 
 
@@ -54,7 +58,8 @@ class TransitionIn(BaseModel):
         description="dispatched (派单), transfer (转派), in_progress (签收), return (退单), "
         "extension_request / extension_approve / extension_refuse (延期), urge (催办), "
         "handler (经办人), replied (办理结果), closed (办结), callback (回访), rating (评价), "
-        "reopen (重办)"
+        "reopen (重办), verify_request / verify_confirm / verify_reject (核查: asked by a "
+        "dispatcher or the unit, decided on the spot by the grid's worker)"
     )
     note: str | None = Field(
         None, max_length=MAX_DESCRIPTION, description="reason, handling result or remark"
@@ -67,6 +72,14 @@ class TransitionIn(BaseModel):
     days: int | None = Field(None, description="extension_request: working days asked for")
     handler: str | None = Field(
         None, min_length=1, max_length=MAX_REPORTER_NAME, description="the person handling it"
+    )
+    photo: int | None = Field(
+        None,
+        ge=1,
+        le=32767,
+        description="verify_confirm: the number (n) of the incident's photo taken on the spot "
+        "(POST /api/v1/incidents/{id}/media); left out: the latest one the worker added "
+        "since it was asked",
     )
 
 
@@ -116,6 +129,7 @@ def _one(
     who = personal.principal
     if check_unit:
         who.check_unit(inc.unit_code, f"incident {incident_id}")
+        who.check_grid(inc.grid_code, f"incident {incident_id}")
     body = personal.present(queries.incident_dict(inc, lon, lat))
     body["events"] = queries.events_of(session, incident_id)
     body["places"] = card.places(session, inc)
@@ -126,7 +140,7 @@ def _one(
     for d in body["duplicates"]:
         d.pop("unit_code")
     body["requests"] = card.requests(session, incident_id)
-    body["allowed_steps"] = allowed_steps(inc.status, who.actor, inc.unit_code)
+    body["allowed_steps"] = allowed_steps(inc.status, who.actor, inc.unit_code, inc.grid_code)
     return body
 
 
@@ -143,11 +157,17 @@ def _one(
 )
 async def post_incident(
     request: Request,
-    who: Dispatcher,
+    who: Reporter,
     personal: Personal,
     settings: SettingsDep,
 ) -> JSONResponse:
-    """Assign and store one report; the same ``external_id`` again returns the stored one."""
+    """Assign and store one report; the same ``external_id`` again returns the stored one
+    (200), another report under it is a 409 naming the first field that differs.
+
+    A grid worker (网格员) reports its patrol findings here (巡查上报): ``channel`` must be
+    ``patrol`` (422 naming ``channel``), the position may be WGS 84 or GCJ-02 (WeChat's
+    ``wx.getLocation``: ``crs=gcj02``) and must lie in one of the worker's grids once
+    converted: 403 naming ``location`` otherwise, nothing stored."""
     raw = await read_body(request, settings.max_body_bytes)
     try:
         data = IncidentIn.model_validate_json(raw)
@@ -157,7 +177,10 @@ async def post_incident(
 
     def work() -> tuple[dict[str, Any], bool]:
         with request.app.state.sessionmaker() as session, session.begin():
-            incident, created = create_incident(session, data, who.name)
+            if who.role == "grid_worker":
+                incident, created = take_patrol_report(session, data, who.name, who.grid_codes)
+            else:
+                incident, created = create_incident(session, data, who.name)
             who.check_district(incident.district_code, "the incident")  # raising stores nothing
             return _one(session, incident.id, personal), created
 
@@ -186,15 +209,25 @@ def filter_dep(
     street: str | None = Query(None, max_length=9),
     handler: str | None = Query(None, max_length=60),
 ) -> queries.IncidentFilter:
-    """The list's filters; a unit's staff see their own queue, whatever they ask for."""
+    """The list's filters; a unit's staff see their own queue and a grid worker the
+    incidents of its own grids, whatever they ask for."""
     who = personal.principal
     if who.role == "unit":
         if unit is not None and unit != who.unit_code:
             raise HTTPException(403, f"a unit token sees the queue of unit {who.unit_code} only")
         unit = who.unit_code
+    grids = None
+    if who.role == "grid_worker":
+        if grid is not None and grid not in who.grid_codes:
+            raise Forbidden(
+                f"a grid worker sees the incidents of its own grids only "
+                f"({', '.join(who.grid_codes)}), not of grid {grid}",
+                field="grid",
+            )
+        grids = who.grid_codes
     return queries.IncidentFilter(
         grid, community, station, status, category, channel, since, until, overdue,
-        unit, external_id, district, street, handler,
+        unit, external_id, district, street, handler, grids,
     )  # fmt: skip
 
 
@@ -258,9 +291,10 @@ def get_incident(incident_id: int, session: SessionDep, personal: Personal) -> d
 @router.get("/{incident_id}/similar")
 def similar_to_stored(incident_id: int, session: SessionDep, who: Staff) -> dict[str, Any]:
     """Candidate duplicates of a stored incident (itself left out)."""
-    if who.role == "unit":
+    if who.role in ("unit", "grid_worker"):
         inc, _, _ = queries.get_incident(session, incident_id)
         who.check_unit(inc.unit_code, f"incident {incident_id}")
+        who.check_grid(inc.grid_code, f"incident {incident_id}")
     return {"items": similar.similar_to(session, incident_id)}
 
 
@@ -286,6 +320,7 @@ def transition(
             unit_code=body.unit_code,
             days=body.days,
             handler=body.handler,
+            photo=body.photo,
         )
         incident = apply_step(session, incident_id, step, who.actor)
         who.check_district(incident.district_code, f"incident {incident_id}")  # undoes the step

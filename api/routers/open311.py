@@ -16,13 +16,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from api.auth import Principal, bearer_token, principal_for
+from api.auth import Principal, bearer_token, current_principal, principal_for
 from api.routers.incidents import _validation_field
 from gis.errors import NotFound, WanggeError
 from gis.incidents import open311 as o311
 from gis.incidents.intake import create_incident
 from gis.incidents.records import IncidentIn
-from gis.models import IncidentCategory
+from gis.media.store import first_photo_urls
+from gis.models import Incident, IncidentCategory
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -130,6 +131,18 @@ def service_definition(code: str, fmt: str, request: Request) -> Response:
     return answer(fmt, "service_definition", "service_definition", make)
 
 
+def _media_urls(request: Request, session: Session) -> o311.MediaUrls:
+    """``media_url`` for the photos this caller may see (a Bearer token or the sign-in
+    session shows who asks; the public feed sees them only where the settings allow)."""
+    who = current_principal(request)
+    base = str(request.base_url)
+
+    def urls(incidents: list[Incident]) -> dict[int, str]:
+        return first_photo_urls(session, incidents, who.actor, request.app.state.settings, base)
+
+    return urls
+
+
 @router.get("/requests.{fmt}")
 def get_requests(fmt: str, request: Request) -> Response:
     q = request.query_params
@@ -144,6 +157,7 @@ def get_requests(fmt: str, request: Request) -> Response:
                 end_date=q.get("end_date"),
                 status=q.get("status"),
                 extensions=q.get("extensions", "").lower() == "true",
+                media_urls=_media_urls(request, session),
             )
 
     return answer(fmt, "service_requests", "request", make)
@@ -156,7 +170,10 @@ def get_request(request_id: str, fmt: str, request: Request) -> Response:
             raise Open311Error(404, f"service_request_id {request_id} not found")
         with _session(request) as session:
             found = o311.one_request(
-                session, int(request_id), request.query_params.get("extensions") == "true"
+                session,
+                int(request_id),
+                request.query_params.get("extensions") == "true",
+                _media_urls(request, session),
             )
         if not found:
             raise Open311Error(404, f"service_request_id {request_id} not found")

@@ -112,6 +112,7 @@ def requests(session: Session, incident_id: int) -> list[dict[str, Any]]:
             "decided_by": r.decided_by,
             "decided_at": r.decided_at.isoformat() if r.decided_at else None,
             "decision_note": r.decision_note,
+            "photo": r.photo_n,
         }
         for r in rows
     ]

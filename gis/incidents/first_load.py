@@ -18,8 +18,14 @@ from psycopg import Cursor, errors
 
 from gis.errors import Conflict
 
-# incident_requests only because its foreign key points at the reports.
-TABLES = ("incident_reports", "incident_assignments", "incident_events", "incident_requests")
+# incident_requests and incident_media only because their foreign keys point at the reports.
+TABLES = (
+    "incident_reports",
+    "incident_assignments",
+    "incident_events",
+    "incident_requests",
+    "incident_media",
+)
 LOCK_TIMEOUT = "10s"
 
 # Keys and unique constraints first (foreign keys point at them), the foreign keys last;

@@ -6,6 +6,7 @@ name and phone never appear here: Open311 feeds are public.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,8 @@ from gis.validity import boundary_valid_clause
 
 WINDOW = timedelta(days=90)
 MAX_REQUESTS = 1000
+# incidents → incident id → the absolute URL of its first photo, for those the caller may see.
+MediaUrls = Callable[[list[Incident]], dict[int, str]]
 
 
 def services(session: Session) -> list[dict[str, Any]]:
@@ -145,8 +148,11 @@ def find_requests(
     status: str | None = None,
     extensions: bool = False,
     now: datetime | None = None,
+    media_urls: MediaUrls | None = None,
 ) -> list[dict[str, Any]]:
-    """The spec's query: ids override everything; else a window of at most 90 days, 1,000 rows."""
+    """The spec's query: ids override everything; else a window of at most 90 days, 1,000 rows.
+    ``media_urls`` fills ``media_url`` (photos are not for every caller: see
+    :mod:`gis.media.access`); without it ``media_url`` is empty."""
     stmt = select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom), IncidentCategory)
     stmt = stmt.join(IncidentCategory, IncidentCategory.code == Incident.category_code)
     ids = _csv(service_request_id)
@@ -183,13 +189,17 @@ def find_requests(
         elif wanted == ["closed"]:
             stmt = stmt.where(Incident.status == "closed")
     rows = session.execute(stmt.order_by(Incident.received_at.desc()).limit(MAX_REQUESTS)).all()
-    return describe(session, [tuple(r) for r in rows], extensions)
+    return describe(session, [tuple(r) for r in rows], extensions, media_urls)
 
 
 def describe(
-    session: Session, rows: list[tuple[Any, ...]], extensions: bool
+    session: Session,
+    rows: list[tuple[Any, ...]],
+    extensions: bool,
+    media_urls: MediaUrls | None = None,
 ) -> list[dict[str, Any]]:
     incidents = [r[0] for r in rows]
+    photos = media_urls(incidents) if media_urls is not None and incidents else {}
     updated: dict[int, datetime] = {
         int(incident_id): at
         for incident_id, at in session.execute(
@@ -218,7 +228,7 @@ def describe(
             "zipcode": "",
             "lat": float(lat),
             "long": float(lon),
-            "media_url": "",
+            "media_url": photos.get(inc.id, ""),
         }
         if attrs is not None:
             item["extended_attributes"] = attrs
@@ -226,10 +236,12 @@ def describe(
     return out
 
 
-def one_request(session: Session, incident_id: int, extensions: bool) -> list[dict[str, Any]]:
+def one_request(
+    session: Session, incident_id: int, extensions: bool, media_urls: MediaUrls | None = None
+) -> list[dict[str, Any]]:
     stmt = (
         select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom), IncidentCategory)
         .join(IncidentCategory, IncidentCategory.code == Incident.category_code)
         .where(Incident.id == incident_id)
     )
-    return describe(session, [tuple(r) for r in session.execute(stmt)], extensions)
+    return describe(session, [tuple(r) for r in session.execute(stmt)], extensions, media_urls)

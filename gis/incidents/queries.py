@@ -32,6 +32,8 @@ class IncidentFilter:
     district: str | None = None
     street: str | None = None
     handler: str | None = None
+    # A grid worker's own grids (its queue): only incidents in one of them.
+    grids: tuple[str, ...] | None = None
 
 
 # Orders of a list: newest first (the default, keyset-paged by id) or by due time.
@@ -67,6 +69,8 @@ def _conditions(f: IncidentFilter, now: datetime) -> list[ColumnElement[bool]]:
         (Incident.handler, f.handler),
     ]
     conds += [column == value for column, value in pairs if value is not None]
+    if f.grids is not None:
+        conds.append(Incident.grid_code.in_(f.grids))
     if f.since is not None:
         conds.append(Incident.received_at >= f.since)
     if f.until is not None:

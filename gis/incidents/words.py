@@ -77,6 +77,11 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
             "merge": "合并重复件",
             "reassigned": "重新归属",
             "note": "备注",
+            "verify_request": "请求核查",
+            "verification_request": "请求核查",
+            "verify_confirm": "核查属实",
+            "verify_reject": "核查不通过",
+            "verification_decision": "核查结果",
         },
         "en": {
             "received": "received",
@@ -102,7 +107,16 @@ WORDS: dict[str, dict[str, dict[str, str]]] = {
             "merge": "merge duplicate",
             "reassigned": "re-assigned",
             "note": "note",
+            "verify_request": "ask for verification",
+            "verification_request": "verification asked",
+            "verify_confirm": "confirm on the spot",
+            "verify_reject": "reject verification",
+            "verification_decision": "verification result",
         },
+    },
+    "request_kind": {
+        "zh": {"extension": "延期申请", "verification": "核查"},
+        "en": {"extension": "extension", "verification": "verification"},
     },
     "unit_kind": {
         "zh": {

@@ -10,8 +10,15 @@ closed, the resident is called back (回访) and rates the handling (1-5); an un
 rating (1-2) may reopen it (重办), a limited number of times. Duplicates are closed into
 another incident by :func:`merge` (重复诉求).
 
-Dispatchers and above take every step; a unit's staff (role ``unit``) take only the
-unit's own steps, on cases dispatched to their unit.
+Verification (核查): once replied, a dispatcher or the unit asks the grid's worker to check
+on the spot that the case is really fixed; the worker confirms (with a photo) or rejects
+with a note, which sends the case back to the unit (in progress). Categories listed in
+``WANGGE_LOOP_VERIFY_CATEGORIES`` close only after a confirmed verification of their
+latest reply (:mod:`gis.incidents.verification`).
+
+Dispatchers and above take every step but the grid worker's; a unit's staff (role
+``unit``) take only the unit's own steps, on cases dispatched to their unit; a grid
+worker (role ``grid_worker``) only the verification, on cases in its own grids.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from gis.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gis.incidents.due import due_at, due_day, local_date, local_zone
+from gis.incidents.verification import VerificationSteps, check_closing
 from gis.models import (
     Incident,
     IncidentCategory,
@@ -53,7 +61,9 @@ FOLLOW_UPS = ("callback", "rating")
 class Rule:
     """Where a step may start, where it leaves the incident (None: where it was), and who
     takes it: ``unit`` steps are the responsible unit's own (dispatchers may record them
-    for a unit, e.g. a reply given by phone); ``dispatcher`` steps are the hotline's."""
+    for a unit, e.g. a reply given by phone); ``dispatcher`` steps are the hotline's;
+    ``grid_worker`` steps are taken on the spot by the worker of the incident's grid, and
+    by no one else."""
 
     sources: tuple[str, ...]
     target: str | None
@@ -76,18 +86,24 @@ RULES: dict[str, Rule] = {
     "callback": Rule(("closed",), None, "dispatcher"),
     "rating": Rule(("closed",), None, "dispatcher"),
     "reopen": Rule(("closed",), "dispatched", "dispatcher"),
+    "verify_request": Rule(("replied",), None, "unit"),
+    "verify_confirm": Rule(("replied",), None, "grid_worker"),
+    "verify_reject": Rule(("replied",), "in_progress", "grid_worker"),
 }
+STAFF = ("dispatcher", "planner", "admin")
 TARGETS = tuple(RULES)
 UNSATISFIED = (1, 2)
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who takes a step: a token's name and role, and the unit of a unit's staff."""
+    """Who takes a step: a token's name and role, the unit of a unit's staff and the grids
+    of a grid worker."""
 
     name: str
     role: str = "dispatcher"
     unit_code: str | None = None
+    grid_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,21 +117,42 @@ class Step:
     unit_code: str | None = None
     days: int | None = None
     handler: str | None = None
+    photo: int | None = None
 
 
-def allowed_steps(status: str, actor: Actor, incident_unit: str | None = None) -> list[str]:
+def allowed_steps(
+    status: str, actor: Actor, incident_unit: str | None = None, incident_grid: str | None = None
+) -> list[str]:
     """The steps ``actor`` may take on an incident in ``status`` (what a page offers)."""
     return [
         name
         for name, rule in RULES.items()
-        if status in rule.sources and _may(actor, rule, incident_unit)
+        if status in rule.sources and _may(actor, rule, incident_unit, incident_grid)
     ]
 
 
-def _may(actor: Actor, rule: Rule, incident_unit: str | None) -> bool:
+def _may(actor: Actor, rule: Rule, incident_unit: str | None, incident_grid: str | None) -> bool:
     if actor.role == "unit":
         return rule.by == "unit" and incident_unit is not None and actor.unit_code == incident_unit
-    return actor.role in ("dispatcher", "planner", "admin")
+    if actor.role == "grid_worker":
+        return rule.by == "grid_worker" and incident_grid in actor.grid_codes
+    return actor.role in STAFF and rule.by != "grid_worker"
+
+
+def _refusal(actor: Actor, rule: Rule, step: str, grid: str | None) -> Forbidden:
+    """Why ``actor`` may not take ``step``: the role, or a grid worker's own grids."""
+    if actor.role == "grid_worker" and rule.by == "grid_worker":
+        where = f"grid {grid}" if grid else "no grid"
+        return Forbidden(
+            f"the incident is in {where}; grid_worker {actor.name} takes the step {step} on "
+            f"the incidents of grid {', '.join(actor.grid_codes)} only",
+            field="to",
+        )
+    whose = {"unit": " of its own unit", "grid_worker": " of its own grids"}.get(actor.role, "")
+    return Forbidden(
+        f"role {actor.role} may not take the step {step}{whose}; {step} is a {rule.by} step",
+        field="to",
+    )
 
 
 def _conflict(message: str, status: str, to: str, field: str = "to") -> Conflict:
@@ -123,20 +160,19 @@ def _conflict(message: str, status: str, to: str, field: str = "to") -> Conflict
 
 
 def check_step(
-    status: str, step: Step, actor: Actor | None = None, unit: str | None = None
+    status: str,
+    step: Step,
+    actor: Actor | None = None,
+    unit: str | None = None,
+    grid: str | None = None,
 ) -> None:
     """Raise naming the step and the status (409) or the role (403) when ``step`` may not
     be taken from ``status`` by ``actor``."""
     rule = RULES.get(step.to)
     if rule is None:
         raise InvalidInput(f"unknown step {step.to!r}; one of {', '.join(TARGETS)}", field="to")
-    if actor is not None and not _may(actor, rule, unit):
-        whose = "" if actor.role != "unit" else " of its own unit"
-        raise Forbidden(
-            f"role {actor.role} may not take the step {step.to}{whose}; "
-            f"{step.to} is a {rule.by} step",
-            field="to",
-        )
+    if actor is not None and not _may(actor, rule, unit, grid):
+        raise _refusal(actor, rule, step.to, grid)
     if status not in rule.sources:
         if step.to in FOLLOW_UPS:
             raise _conflict(
@@ -200,9 +236,11 @@ def extended_due(current: datetime, days: int) -> datetime:
     return datetime.combine(day, current.astimezone(local_zone()).timetz()).astimezone(UTC)
 
 
-class _Loop:
+class _Loop(VerificationSteps):
     """One step applied to one locked incident; each method changes the row and returns
     the event's kind, the unit it concerns and its detail."""
+
+    step: Step
 
     def __init__(self, session: Session, incident: Incident, step: Step, actor: Actor) -> None:
         self.session, self.incident, self.step, self.actor = session, incident, step, actor
@@ -275,7 +313,7 @@ class _Loop:
                 self.incident.status,
                 self.step.to,
             )
-        if self._pending() is not None:
+        if self._pending("extension") is not None:
             raise _conflict(
                 "an extension is already waiting for a decision",
                 self.incident.status,
@@ -296,16 +334,6 @@ class _Loop:
         self.session.flush()
         return "extension_request", self.incident.unit_code, {"days": days, "request": request.id}
 
-    def _pending(self) -> IncidentRequest | None:
-        return self.session.scalars(
-            select(IncidentRequest)
-            .where(
-                IncidentRequest.incident_id == self.incident.id,
-                IncidentRequest.state == "pending",
-            )
-            .with_for_update()
-        ).first()
-
     def _close_requests(self, state: str, note: str) -> None:
         self.session.execute(
             update(IncidentRequest)
@@ -319,7 +347,7 @@ class _Loop:
         )
 
     def _decide(self, approve: bool) -> tuple[str, str | None, dict[str, Any]]:
-        request = self._pending()
+        request = self._pending("extension")
         if request is None:
             raise _conflict(
                 "no extension is waiting for a decision", self.incident.status, self.step.to
@@ -359,6 +387,9 @@ class _Loop:
 
     def closed(self) -> tuple[str, str | None, dict[str, Any]]:
         inc = self.incident
+        if inc.status == "replied":
+            check_closing(self.session, inc, self.rules)
+            self._close_requests("refused", "the case was closed")
         inc.closed_at = self.now
         inc.handled_directly = inc.handled_directly or self.step.handled_directly
         return "transition", inc.unit_code, {"handled_directly": inc.handled_directly}
@@ -435,7 +466,7 @@ def apply_step(session: Session, incident_id: int, step: Step, actor: Actor | st
         raise InvalidInput("rating must be 1 to 5", field="rating")
     incident = _locked(session, incident_id)
     before = incident.status
-    check_step(before, step, actor, incident.unit_code)
+    check_step(before, step, actor, incident.unit_code, incident.grid_code)
     loop = _Loop(session, incident, step, actor)
     method = "return_" if step.to == "return" else step.to
     kind, unit, detail = getattr(loop, method)()

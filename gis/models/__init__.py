@@ -2,7 +2,7 @@
 
 from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
-from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
+from gis.models.auth import BOUND_ROLES, ROLES, ApiToken, ApiTokenGrid
 from gis.models.base import SRID, Base
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
@@ -27,6 +27,7 @@ from gis.models.incidents import (
     IncidentMove,
     IncidentReport,
 )
+from gis.models.media import MEDIA_TYPES, IncidentMedia
 from gis.models.place_names import PLACE_KINDS, PlaceName, PlaceNameEpoch
 from gis.models.places import (
     CANTEEN,
@@ -50,6 +51,7 @@ __all__ = [
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
+    "MEDIA_TYPES",
     "PLACE_KINDS",
     "REQUEST_KINDS",
     "ROLES",
@@ -58,6 +60,7 @@ __all__ = [
     "STATUSES",
     "UNIT_KINDS",
     "ApiToken",
+    "ApiTokenGrid",
     "AssignmentInputs",
     "AuditEntry",
     "Base",
@@ -72,6 +75,7 @@ __all__ = [
     "IncidentAssignment",
     "IncidentCategory",
     "IncidentEvent",
+    "IncidentMedia",
     "IncidentMove",
     "IncidentReport",
     "IncidentRequest",

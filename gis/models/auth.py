@@ -11,9 +11,10 @@ from gis.models.base import Base, created_at_column, district_code_column
 
 # Staff roles, ranked: each may do what the ones before it may.
 ROLES = ("viewer", "dispatcher", "planner", "admin")
-# Roles bound to one thing: ``unit`` (staff of one responsible unit, 责任单位) acts on its
-# own queue only.
-BOUND_ROLES = ("unit",)
+# Roles bound to what they serve: ``unit`` (staff of one responsible unit, 责任单位) acts on
+# its own queue only; ``grid_worker`` (网格员) on the incidents of its own grids
+# (:class:`ApiTokenGrid`, one or more).
+BOUND_ROLES = ("unit", "grid_worker")
 
 
 class ApiToken(Base):
@@ -35,4 +36,23 @@ class ApiToken(Base):
             f"role IN ({', '.join(repr(r) for r in (*ROLES, *BOUND_ROLES))})", name="role"
         ),
         CheckConstraint("(role = 'unit') = (unit_code IS NOT NULL)", name="unit_bound"),
+    )
+
+
+class ApiTokenGrid(Base):
+    """A grid a ``grid_worker`` token serves (网格员的网格), by code: grid rows are versions,
+    so the code, which survives reshapes, is the link. A grid_worker token names at least
+    one grid and no other role names any: a deferred constraint trigger checks it at commit
+    (migration 0012), and :func:`gis.tokens.create_token` says so first, naming the field."""
+
+    __tablename__ = "api_token_grids"
+
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True
+    )
+    grid_code: Mapped[str] = mapped_column(String(15), primary_key=True, index=True)
+    district_code: Mapped[str] = district_code_column()
+    __table_args__ = (
+        CheckConstraint("grid_code ~ '^[0-9]{15}$'", name="grid_code_format"),
+        CheckConstraint("left(grid_code, 6) = district_code", name="grid_in_district"),
     )

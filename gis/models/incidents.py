@@ -54,6 +54,8 @@ EVENT_KINDS = (
     "extension_request",
     "extension_decision",
     "handler",
+    "verification_request",
+    "verification_decision",
 )
 MATCHES = ("inside", "boundary", "snapped", "outside")
 REPORT_TIMES = ("callback_at", "due_at", "closed_at")

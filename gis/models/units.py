@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     SmallInteger,
     String,
@@ -22,7 +23,9 @@ from gis.models.base import Base, created_at_column, district_code_column
 # department (职能部门), street office (街道办事处), community committee (社区居委会),
 # enforcement station (综合执法服务站).
 UNIT_KINDS = ("department", "street_office", "community", "station")
-REQUEST_KINDS = ("extension",)
+# extension (延期申请: asked by the unit, decided by a dispatcher); verification (核查:
+# asked by a dispatcher or the unit, decided on the spot by the grid's worker).
+REQUEST_KINDS = ("extension", "verification")
 REQUEST_STATES = ("pending", "approved", "refused")
 
 
@@ -58,7 +61,9 @@ class Unit(Base):
 
 class IncidentRequest(Base):
     """A sub-request on an incident with its own approver and clock: an extension (延期申请)
-    asked by the unit and decided by a dispatcher."""
+    asked by the unit and decided by a dispatcher, or a verification (核查) asked by a
+    dispatcher or the unit and confirmed (``approved``, with a photo when one was taken) or
+    rejected (``refused``, with its note) by the grid's worker."""
 
     __tablename__ = "incident_requests"
 
@@ -77,8 +82,16 @@ class IncidentRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # The photo a confirmed verification points to: its number on the incident
+    # (``incident_media.n``), if any.
+    photo_n: Mapped[int | None] = mapped_column(SmallInteger)
     __table_args__ = (
         CheckConstraint(_in("kind", REQUEST_KINDS), name="kind"),
         CheckConstraint(_in("state", REQUEST_STATES), name="state"),
         CheckConstraint("days IS NULL OR days > 0", name="days"),
+        ForeignKeyConstraint(
+            ["incident_id", "photo_n"],
+            ["incident_media.incident_id", "incident_media.n"],
+            name="fk_incident_requests_photo_incident_media",
+        ),
     )

@@ -73,6 +73,7 @@ def test_me_names_role_and_unit(desk_city: DeskCity) -> None:
         "name": "staff-ecology",
         "district_code": None,
         "unit_code": "ecology",
+        "grid_codes": [],
     }
     assert get(desk_city, "/api/v1/tokens/me", desk_city.tokens["dispatcher"]).json()["role"] == (
         "dispatcher"

@@ -129,11 +129,20 @@ def test_district_scoped_tokens(http: httpx.Client, engine: Engine, tokens: dict
     assert any(e["district_code"] != "630103" for e in everyone)
 
 
-# Routes meant for everyone: liveness, the API docs, page assets, the sign-in form and the
-# public Open311 feed.
-PUBLIC_PREFIXES = ("/health", "/docs", "/maps/static/", "/maps/sign-in", "/open311/")
+# Routes meant for everyone: liveness, the API docs, page assets (the field page's manifest,
+# service worker and icons among them), the sign-in form and the public Open311 feed.
+PUBLIC_PREFIXES = (
+    "/health",
+    "/docs",
+    "/maps/static/",
+    "/maps/sign-in",
+    "/open311/",
+    "/field/manifest.webmanifest",
+    "/field/sw.js",
+    "/field/icon-",
+)
 # HTML pages: a browser that is not signed in is sent to the sign-in form, not refused.
-PAGES = ("/maps/", "/desk", "/dashboard")
+PAGES = ("/maps/", "/desk", "/dashboard", "/field")
 
 
 def test_reads_without_anonymous_access(database_url: str) -> None:
@@ -167,7 +176,7 @@ def test_reads_without_anonymous_access(database_url: str) -> None:
                 assert response.status_code == 401, (path, response.text[:200])
     finally:
         server.stop()
-    assert pages >= 7  # index, coverage, grids, dispatch, editor, desk, dashboard
+    assert pages >= 9  # index, coverage, grids, dispatch, editor, desk, dashboard, field (2)
 
 
 def test_audit_keeps_no_personal_data_from_query_strings(

@@ -8,7 +8,7 @@
     dispatched: ["unit", "note"], transfer: ["unit!", "note"], in_progress: ["handler"], "return": ["note!"],
     extension_request: ["days!", "note!"], extension_approve: ["note"], extension_refuse: ["note"], urge: ["note"],
     handler: ["handler!"], replied: ["note!"], closed: ["note"], callback: ["rating", "note"], rating: ["rating!"],
-    reopen: ["unit", "note"]
+    reopen: ["unit", "note"], verify_request: ["note"], verify_confirm: ["note"], verify_reject: ["note!"]
   };
   var NOTE_LABEL = { "return": "return_reason", extension_request: "extension_reason", replied: "reply_text", callback: "callback_note" };
 
@@ -57,7 +57,9 @@
         return DK.W.step[e.to_status] || DK.word("status", e.to_status);
       }
       if (e.kind === "extension_decision") { return DK.word("step", d.approved ? "extension_approve" : "extension_refuse"); }
+      if (e.kind === "verification_decision") { return DK.word("step", d.confirmed ? "verify_confirm" : "verify_reject"); }
       if (e.kind === "note" && d.step === "merge") { return DK.word("step", "merge"); }
+      if (e.kind === "note" && d.step === "photo") { return T.photo_added; }
       return DK.W.step[e.kind] || T.event_other;
     }
     function eventDetail(e) {
@@ -69,6 +71,7 @@
       if (d.rating) { bits.push(DK.T["rating_" + d.rating]); }
       if (d.merged_into) { bits.push(T.merged_into.replace("{id}", d.merged_into)); }
       if (d.duplicate) { bits.push(T.duplicate_of_this.replace("{id}", d.duplicate)); }
+      if (d.step === "photo" && d.n) { bits.push("#" + d.n); }
       if (d.handler) { bits.push(d.handler); }
       if (d.channel) { bits.push(DK.word("channel", d.channel)); }
       return bits.join(" · ");
@@ -85,14 +88,28 @@
 
     function requests(inc) {
       var list = (inc.requests || []).filter(function (r) { return r.kind === "extension"; });
-      if (!list.length) { return null; }
-      return section(T.extensions, [el("ul", { className: "dk-plain" }, list.map(function (r) {
-        return el("li", { className: "dk-req-" + r.state }, [
-          el("b", { textContent: T["request_" + r.state] }),
-          " " + r.days + " " + T.working_days + " · " + DK.time(r.asked_at, true) + " · " + (r.reason || ""),
-          r.decision_note ? el("div", { className: "dk-muted", textContent: T.decision + "：" + r.decision_note }) : null
-        ]);
-      }))]);
+      var checks = (inc.requests || []).filter(function (r) { return r.kind === "verification"; });
+      var out = [];
+      if (list.length) {
+        out.push(section(T.extensions, [el("ul", { className: "dk-plain" }, list.map(function (r) {
+          return el("li", { className: "dk-req-" + r.state }, [
+            el("b", { textContent: T["request_" + r.state] }),
+            " " + r.days + " " + T.working_days + " · " + DK.time(r.asked_at, true) + " · " + (r.reason || ""),
+            r.decision_note ? el("div", { className: "dk-muted", textContent: T.decision + "：" + r.decision_note }) : null
+          ]);
+        }))]));
+      }
+      /* Verification (核查): asked of the grid's worker, who confirms or rejects on the spot. */
+      if (checks.length) {
+        out.push(section(T.verifications, [el("ul", { className: "dk-plain", id: "dk-verifications" }, checks.map(function (r) {
+          return el("li", { className: "dk-req-" + r.state }, [
+            el("b", { textContent: T["verify_" + r.state] }),
+            " " + DK.time(r.asked_at, true) + " · " + r.asked_by + (r.reason ? " · " + r.reason : ""),
+            r.decided_by ? el("div", { className: "dk-muted", textContent: r.decided_by + (r.decision_note ? "：" + r.decision_note : "") + (r.photo ? " · " + T.photos + " #" + r.photo : "") }) : null
+          ]);
+        }))], "dk-verify"));
+      }
+      return out.length ? el("div", {}, out) : null;
     }
 
     function duplicates(inc) {
@@ -135,12 +152,56 @@
       S.merge(current.id, Number(merge.dataset.into)).then(function (res) { if (res) { show(res); } });
     });
 
+    /* Photos (附件): thumbnails, each opening the full photo. An <img> cannot send the
+     * token, so the bytes are fetched as the desk's other reads are and shown as blob URLs
+     * (freed when the card is drawn again). Callers who may not see photos get nothing. */
+    var blobs = [];
+    function freeBlobs() { blobs.forEach(function (u) { URL.revokeObjectURL(u); }); blobs = []; }
+    function blobUrl(path) {
+      var headers = {}, token = DK.token();
+      if (token) { headers.Authorization = "Bearer " + token; }
+      return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.blob();
+      }).then(function (b) { var u = URL.createObjectURL(b); blobs.push(u); return u; });
+    }
+    function photos(inc, target) {
+      if (!DK.cfg.media_public && !(S.isStaff() && S.mayRead(inc))) { target.dataset.answered = "not asked"; return; }
+      DK.api("/api/v1/incidents/" + inc.id + "/media").then(function (res) {
+        target.dataset.answered = res.status;
+        if (!res.ok || current !== inc || !res.body.items.length) { return; }
+        var strip = el("div", { className: "dk-photos", id: "dk-photos" });
+        target.appendChild(section(T.photos + " (" + res.body.items.length + ")", [strip]));
+        res.body.items.forEach(function (p) {
+          var link = el("a", { href: "#", title: p.width + "×" + p.height, dataset: { photo: p.url } });
+          strip.appendChild(link);
+          blobUrl(p.thumbnail_url).then(function (u) {
+            if (current === inc) { link.appendChild(el("img", { src: u, alt: "#" + p.n })); }
+          }, function () { link.remove(); });
+        });
+      });
+    }
+    function viewPhoto(path) {
+      blobUrl(path).then(function (u) {
+        var view = el("div", { className: "dk-photo-view", id: "dk-photo-view", title: T.photo_close }, [el("img", { src: u, alt: "" })]);
+        view.addEventListener("click", function () { view.remove(); });
+        document.body.appendChild(view);
+      }, function () {});
+    }
+    box.addEventListener("click", function (e) {
+      var photo = e.target.closest("[data-photo]");
+      if (photo) { e.preventDefault(); viewPhoto(photo.dataset.photo); }
+    });
+
     /* Steps: the ones the server allows this caller, less those the case's own data rules
      * out (a decision with no pending extension, a reopen of a satisfied case). */
     function steps(inc) {
-      var pending = (inc.requests || []).some(function (r) { return r.state === "pending"; });
+      function waiting(kind) { return (inc.requests || []).some(function (r) { return r.kind === kind && r.state === "pending"; }); }
+      var pending = waiting("extension"), checking = waiting("verification");
       return (inc.allowed_steps || []).filter(function (s) {
         if (s === "extension_approve" || s === "extension_refuse") { return pending; }
+        if (s === "verify_confirm" || s === "verify_reject") { return checking; }
+        if (s === "verify_request") { return !checking && !!(inc.assignment && inc.assignment.grid_code); }
         if (s === "extension_request") { return !pending && !(inc.due_at && new Date(inc.due_at) < new Date()); }
         if (s === "reopen") { return inc.rating === 1 || inc.rating === 2; }
         if (s === "rating") { return !inc.rating; }
@@ -273,7 +334,9 @@
       box.dataset.id = inc.id;
       box.dataset.status = inc.status;
       box.dataset.shown = Number(box.dataset.shown || 0) + 1;  // each drawing counts
+      freeBlobs();
       var similarBox = el("div", { id: "dk-similar" }, [el("p", { className: "dk-muted", textContent: "…" })]);
+      var photoBox = el("div", { id: "dk-photo-box" });
       [
         el("header", { className: "dk-card-head" }, [
           el("h2", { textContent: "#" + inc.id + " " + DK.category(inc.category_code) }),
@@ -285,6 +348,7 @@
         actions(inc),
         el("form", { id: "dk-step-form", className: "dk-step-form", hidden: true }),
         el("p", { className: "dk-description", textContent: inc.description || "—" }),
+        photoBox,
         table([
           row(T.channel, DK.word("channel", inc.channel)), row(T.external_id, inc.external_id),
           row(T.received_at, DK.time(inc.received_at, true)),
@@ -299,6 +363,7 @@
         section(T.timeline, [timeline(inc)])
       ].forEach(function (n) { if (n) { box.appendChild(n); } });
       similar(inc, similarBox);
+      photos(inc, photoBox);
       S.emit("card", inc);
       S.loaded.card = inc.id;
     }
