@@ -4,12 +4,14 @@ thumbnail; anything that is not an accepted image, or is over a limit, stores no
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
+from tests.conftest import LiveServer
 from tests.media.conftest import (
     LIMITS,
     declared_png,
@@ -294,3 +296,20 @@ def test_a_palette_png_keeps_its_transparency(
     assert stored.mode == "P" and stored.info.get("transparency") == 0
     assert stored.convert("RGBA").getpixel((0, 0))[3] == 0  # type: ignore[index]
     assert stored.convert("RGBA").getpixel((20, 20)) == (200, 30, 30, 255)
+
+
+def test_concurrent_uploads_number_in_turn_and_store_a_resend_once(
+    media_server: LiveServer, tokens: dict[str, str], incident: int, engine: Engine
+) -> None:
+    same = spy_jpeg(80, 50)
+
+    def send(data: bytes) -> int:
+        with media_server.client() as http:
+            return upload(http, tokens["dispatcher"], incident, data).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(send, [same] * 4))
+    assert statuses == [200, 200, 200, 201]
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(send, [spy_jpeg(81, 50), spy_jpeg(82, 50)])) == [201, 201]
+    assert [r["n"] for r in media_rows(engine, incident)] == [1, 2, 3]
