@@ -93,22 +93,25 @@ async def dispatcher(
 ) -> None:
     rng = random.Random(n)
     i = 0
+    sent: dict[str, dict[str, Any]] = {}
     while not stop.is_set():
-        if tally.acked and rng.random() < RETRY_SHARE:
-            external_id = rng.choice(list(tally.acked))  # a hotline system retrying
+        if sent and rng.random() < RETRY_SHARE:
+            # A hotline system retrying: the same report under the same external_id.
+            body = sent[rng.choice(list(sent))]
         else:
             external_id = f"LOAD{run}-{n}-{i}"
             i += 1
-        body = {
-            "external_id": external_id,
-            "channel": "hotline_call",
-            "category_code": category,
-            "description": "负载测试",
-            "lon": XINING[0] + rng.uniform(-0.05, 0.05),
-            "lat": XINING[1] + rng.uniform(-0.03, 0.03),
-            "reporter_name": "测试",
-            "reporter_phone": "13900001111",
-        }
+            body = sent[external_id] = {
+                "external_id": external_id,
+                "channel": "hotline_call",
+                "category_code": category,
+                "description": "负载测试",
+                "lon": XINING[0] + rng.uniform(-0.05, 0.05),
+                "lat": XINING[1] + rng.uniform(-0.03, 0.03),
+                "reporter_name": "测试",
+                "reporter_phone": "13900001111",
+            }
+        external_id = body["external_id"]
         response = await timed(client, tally, "POST incident", "POST", "/api/v1/incidents", body)
         if response is not None and response.status_code in (200, 201):
             got = int(response.json()["id"])
@@ -142,6 +145,16 @@ async def viewer(
             await timed(client, tally, "GET incidents", "GET", "/api/v1/incidents?limit=50")
 
 
+async def floor_client(
+    client: httpx.AsyncClient, tally: Tally, n: int, stop: asyncio.Event
+) -> None:
+    """The ceiling's client: the same client and stack, every request a constant answer."""
+    rng = random.Random(2000 + n)
+    while not stop.is_set():
+        lon = XINING[0] + rng.uniform(-0.05, 0.05)
+        await timed(client, tally, "GET noop", "GET", f"/bench/noop?lon={lon}&lat={XINING[1]}")
+
+
 async def timed(
     client: httpx.AsyncClient,
     tally: Tally,
@@ -171,6 +184,7 @@ async def drive(
     limit: int,
     workers: tuple[int, int],
     map_share: float,
+    floor: bool = False,
 ) -> tuple[Tally, float, str]:
     tally = Tally()
     stop = asyncio.Event()
@@ -191,14 +205,20 @@ async def drive(
             headers={"Authorization": f"Bearer {tokens['viewer']}"},
         ) as vclient,
     ):
-        tasks = [
-            asyncio.create_task(dispatcher(dclient, tally, run, category, n, stop))
-            for n in range(workers[0])
-        ]
-        tasks += [
-            asyncio.create_task(viewer(vclient, tally, tiles, n, stop, map_share))
-            for n in range(workers[1])
-        ]
+        if floor:
+            tasks = [
+                asyncio.create_task(floor_client(vclient, tally, n, stop))
+                for n in range(sum(workers))
+            ]
+        else:
+            tasks = [
+                asyncio.create_task(dispatcher(dclient, tally, run, category, n, stop))
+                for n in range(workers[0])
+            ]
+            tasks += [
+                asyncio.create_task(viewer(vclient, tally, tiles, n, stop, map_share))
+                for n in range(workers[1])
+            ]
         start = time.perf_counter()
         while time.perf_counter() - start < seconds and tally.count < limit:
             await asyncio.sleep(0.05)
@@ -257,15 +277,18 @@ def report(tally: Tally, elapsed: float, acked: int, kept: int) -> dict[str, Any
     }
 
 
-def serve(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(url: str, floor: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """The app in its own process; with ``floor``, the app plus the benchmarks' constant
+    endpoint ``/bench/noop`` (:mod:`tests.bench.locate_app`)."""
     port = free_port()
     env = {**os.environ, "WANGGE_DATABASE_URL": url}
+    app = ["--factory", "tests.bench.locate_app:create"] if floor else ["api.asgi:app"]
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "uvicorn",
-            "api.asgi:app",
+            *app,
             "--host",
             "127.0.0.1",
             "--port",
@@ -297,7 +320,10 @@ def run(
     requests: int = 6000,
     workers: tuple[int, int] = (4, 12),
     map_share: float = 0.05,
+    floor: bool = False,
 ) -> dict[str, Any]:
+    """One run of the mix; with ``floor`` the same clients ask a constant endpoint of the
+    same stack instead: the most this client, server and machine can answer at all."""
     cluster = None
     if url is None:
         from gis.demo import load_demo
@@ -310,10 +336,10 @@ def run(
         load_demo(url)
     try:
         tokens, category = prepare(url)
-        proc, base = serve(url)
+        proc, base = serve(url, floor)
         try:
             tally, elapsed, run_id = asyncio.run(
-                drive(base, tokens, category, seconds, requests, workers, map_share)
+                drive(base, tokens, category, seconds, requests, workers, map_share, floor)
             )
         finally:
             proc.terminate()
@@ -337,9 +363,17 @@ def main() -> None:
     parser.add_argument(
         "--map-share", type=float, default=0.05, help="share of viewer requests for map pages"
     )
+    parser.add_argument(
+        "--floor", action="store_true", help="the same clients on a constant endpoint: the ceiling"
+    )
     args = parser.parse_args()
     result = run(
-        args.url, args.seconds, args.requests, (args.dispatchers, args.viewers), args.map_share
+        args.url,
+        args.seconds,
+        args.requests,
+        (args.dispatchers, args.viewers),
+        args.map_share,
+        args.floor,
     )
     ok = result["errors"] == 0 and result["acked_equals_stored"]
     print("OK" if ok else "FAILED")
