@@ -4,6 +4,7 @@ from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
 from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
 from gis.models.base import SRID, Base
+from gis.models.figures import FIGURE_KINDS, incident_day_figures
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
     BoundaryVersion,
@@ -47,6 +48,7 @@ __all__ = [
     "CANTEEN",
     "CHANNELS",
     "EVENT_KINDS",
+    "FIGURE_KINDS",
     "FACILITY_TYPES",
     "INCIDENTS_VIEW",
     "MATCHES",
@@ -80,5 +82,6 @@ __all__ = [
     "PlaceNameEpoch",
     "Street",
     "Unit",
+    "incident_day_figures",
     "VersionedBoundary",
 ]
