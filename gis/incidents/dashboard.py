@@ -19,7 +19,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
-from gis.incidents.day_figures import kept, open_now, trend_counts
+from gis.incidents.day_figures import grid_counts, kept, open_now, trend_counts
 from gis.incidents.due import local_zone
 from gis.incidents.figure_cache import PAST_DAYS, database_of, past_and_today
 from gis.incidents.rates import Scope, names, rate_window, unit_rates
@@ -203,10 +203,14 @@ def density(session: Session, day: date, days: int, scope: Scope) -> dict[str, A
     if days not in DENSITY_DAYS:
         raise InvalidInput(f"days must be one of {DENSITY_DAYS}", field="days")
     since, until = rate_window(day, days)
-    rows = session.execute(
-        text(DENSITY_SQL.format(scope=scope.sql())),
-        {"since": since, "until": until, **scope.params()},
-    ).all()
+    if kept() and scope.unit is None:
+        first = day - timedelta(days=days - 1)
+        rows: list[Any] = grid_counts(session, first, day, scope.district)
+    else:
+        rows = session.execute(
+            text(DENSITY_SQL.format(scope=scope.sql())),
+            {"since": since, "until": until, **scope.params()},
+        ).all()
     grids = [{"code": code, "name": name, "count": int(n)} for code, name, n in rows]
     # Where most reports are: the extent of the busiest grids, for the map to frame.
     busiest = [g["code"] for g in grids[:FRAMED_GRIDS]]

@@ -183,3 +183,23 @@ def open_now(
     for d, u, n in due_today:
         rows.setdefault((d, u), [0, 0])[1] += int(n)
     return [(d, u, n, overdue) for (d, u), (n, overdue) in rows.items()]
+
+
+GRIDS_SQL = """
+SELECT f.grid_code, g.name, sum(f.reports) AS n
+FROM incident_day_grids f
+LEFT JOIN grids g ON g.code = f.grid_code AND g.valid_to IS NULL
+WHERE f.day >= :first AND f.day <= :last{scope}
+GROUP BY f.grid_code, g.name
+HAVING sum(f.reports) > 0
+ORDER BY n DESC, f.grid_code
+"""
+
+
+def grid_counts(
+    session: Session, first: date, last: date, district: str | None
+) -> list[tuple[str, str | None, int]]:
+    """Reports received per grid over the local days ``first`` to ``last``, the most
+    first (the density map's counts; they are kept per district, not per unit)."""
+    rows = _rows(session, GRIDS_SQL, (district, None), first=first, last=last)
+    return [(code, name, int(n)) for code, name, n in rows]

@@ -4,7 +4,7 @@ from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
 from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
 from gis.models.base import SRID, Base
-from gis.models.figures import FIGURE_KINDS, incident_day_figures
+from gis.models.figures import FIGURE_KINDS, incident_day_figures, incident_day_grids
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
     BoundaryVersion,
@@ -83,5 +83,6 @@ __all__ = [
     "Street",
     "Unit",
     "incident_day_figures",
+    "incident_day_grids",
     "VersionedBoundary",
 ]

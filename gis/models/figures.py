@@ -32,3 +32,21 @@ incident_day_figures = Table(
         postgresql_nulls_not_distinct=True,
     ),
 )
+
+# The density map's counts: reports received per local day, grid and district.
+incident_day_grids = Table(
+    "incident_day_grids",
+    Base.metadata,
+    Column("day", Date, nullable=False),
+    Column("grid_code", String(15), nullable=False),
+    Column("district_code", String(6)),
+    Column("reports", BigInteger, nullable=False, server_default="0"),
+    Index(
+        "uq_incident_day_grids_key",
+        "day",
+        "grid_code",
+        "district_code",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+    ),
+)

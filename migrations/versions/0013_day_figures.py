@@ -16,6 +16,11 @@ counts days in by default; with another zone the figures are aggregated directly
 - ``due`` (due_at): due, of them closed by their due time;
 - ``open`` (due_at, NULL when none): cases not closed.
 
+``incident_day_grids`` counts the reports received per local day, grid (of the
+assignment) and district, for the density map: kept by triggers on both
+``incident_assignments`` and ``incident_reports`` (a report's delete removes its
+assignment first, so the count goes with it).
+
 Revision ID: 0013
 Revises: 0010
 Create Date: 2026-12-07 04:00:00
@@ -86,6 +91,53 @@ TRANSITIONS = {
 }
 
 
+# The density map's counts: reports with their assignment's grid.
+GRID_KEY = "day, grid_code, district_code"
+GRID_FACTS = f"""
+SELECT (r.received_at AT TIME ZONE '{ZONE}')::date AS day, a.grid_code, r.district_code,
+       {{sign}} AS s
+FROM {{pairs}}
+WHERE a.grid_code IS NOT NULL
+"""
+ADD_GRIDS = f"""
+INSERT INTO incident_day_grids AS f ({GRID_KEY}, reports)
+SELECT {GRID_KEY}, sum(s) FROM ({{facts}}) facts
+GROUP BY {GRID_KEY} HAVING sum(s) <> 0 ORDER BY {GRID_KEY}
+ON CONFLICT ({GRID_KEY}) DO UPDATE SET reports = f.reports + excluded.reports
+"""
+# (table, event) → the pairs of report ``r`` and assignment ``a`` the statement added (+1)
+# and took away (-1).
+GRID_PAIRS = {
+    ("incident_assignments", "insert"): [
+        ("1", "new_rows a JOIN incident_reports r ON r.id = a.incident_id")
+    ],
+    ("incident_assignments", "update"): [
+        ("1", "new_rows a JOIN incident_reports r ON r.id = a.incident_id"),
+        ("-1", "old_rows a JOIN incident_reports r ON r.id = a.incident_id"),
+    ],
+    ("incident_assignments", "delete"): [
+        ("-1", "old_rows a JOIN incident_reports r ON r.id = a.incident_id")
+    ],
+    ("incident_reports", "update"): [
+        ("1", "new_rows r JOIN incident_assignments a ON a.incident_id = r.id"),
+        ("-1", "old_rows r JOIN incident_assignments a ON a.incident_id = r.id"),
+    ],
+}
+
+
+def _grid_function(table: str, event: str) -> str:
+    facts = " UNION ALL ".join(
+        GRID_FACTS.format(sign=sign, pairs=pairs)
+        for sign, pairs in GRID_PAIRS[(table, event)]
+    )
+    return f"""
+CREATE FUNCTION {table}_day_grids_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {ADD_GRIDS.format(facts=facts)};
+  RETURN NULL;
+END $$"""
+
+
 def _function(event: str) -> str:
     return f"""
 CREATE FUNCTION incident_day_figures_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -132,17 +184,61 @@ def upgrade() -> None:
         )
     op.execute(
         "CREATE FUNCTION incident_day_figures_truncate() RETURNS trigger LANGUAGE plpgsql AS"
-        " $$ BEGIN TRUNCATE incident_day_figures; RETURN NULL; END $$"
+        " $$ BEGIN TRUNCATE incident_day_figures, incident_day_grids; RETURN NULL; END $$"
+    )
+    for table in ("incident_reports", "incident_assignments"):
+        op.execute(
+            f"CREATE TRIGGER {table}_day_figures_truncate AFTER TRUNCATE ON {table}"
+            " FOR EACH STATEMENT EXECUTE FUNCTION incident_day_figures_truncate()"
+        )
+    _grids_upgrade()
+
+
+def _grids_upgrade() -> None:
+    op.create_table(
+        "incident_day_grids",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("grid_code", sa.String(15), nullable=False),
+        sa.Column("district_code", sa.String(6), nullable=True),
+        sa.Column("reports", sa.BigInteger(), nullable=False, server_default="0"),
     )
     op.execute(
-        "CREATE TRIGGER incident_day_figures_truncate AFTER TRUNCATE ON incident_reports"
-        " FOR EACH STATEMENT EXECUTE FUNCTION incident_day_figures_truncate()"
+        f"CREATE UNIQUE INDEX uq_incident_day_grids_key ON incident_day_grids ({GRID_KEY})"
+        " NULLS NOT DISTINCT"
+    )
+    pairs = "incident_reports r JOIN incident_assignments a ON a.incident_id = r.id"
+    op.execute(ADD_GRIDS.format(facts=GRID_FACTS.format(sign=1, pairs=pairs)))
+    for table, event in GRID_PAIRS:
+        op.execute(_grid_function(table, event))
+        op.execute(
+            f"CREATE TRIGGER {table}_day_grids_{event} AFTER {event.upper()} ON {table}"
+            f" REFERENCING {TRANSITIONS[event]} FOR EACH STATEMENT"
+            f" EXECUTE FUNCTION {table}_day_grids_{event}()"
+        )
+    # A report's assignment goes first, while the report is there to say its day.
+    op.execute(
+        "CREATE FUNCTION incident_reports_day_grids_delete() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN DELETE FROM incident_assignments WHERE incident_id = OLD.id;"
+        " RETURN OLD; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER incident_reports_day_grids_delete BEFORE DELETE ON incident_reports"
+        " FOR EACH ROW EXECUTE FUNCTION incident_reports_day_grids_delete()"
     )
 
 
 def downgrade() -> None:
-    for event in (*SOURCES, "truncate"):
+    op.execute("DROP TRIGGER incident_reports_day_grids_delete ON incident_reports")
+    op.execute("DROP FUNCTION incident_reports_day_grids_delete()")
+    for table, event in GRID_PAIRS:
+        op.execute(f"DROP TRIGGER {table}_day_grids_{event} ON {table}")
+        op.execute(f"DROP FUNCTION {table}_day_grids_{event}()")
+    for table in ("incident_reports", "incident_assignments"):
+        op.execute(f"DROP TRIGGER {table}_day_figures_truncate ON {table}")
+    op.execute("DROP FUNCTION incident_day_figures_truncate()")
+    for event in SOURCES:
         op.execute(f"DROP TRIGGER incident_day_figures_{event} ON incident_reports")
         op.execute(f"DROP FUNCTION incident_day_figures_{event}()")
+    op.drop_table("incident_day_grids")
     op.drop_index("ix_incident_reports_open_due_at", table_name="incident_reports")
     op.drop_table("incident_day_figures")
