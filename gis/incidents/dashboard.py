@@ -93,9 +93,7 @@ def open_cases(session: Session, day: date, scope: Scope) -> dict[str, Any]:
     # A past day's end is a fixed moment: kept a few minutes like the other past figures.
     key = ("open", database_of(session), at, scope.key())
     if today and kept():
-        rows: list[tuple[Any, ...]] = list(
-            open_now(session, at, day_bounds(day)[0], scope.key())
-        )
+        rows: list[tuple[Any, ...]] = list(open_now(session, at, day_bounds(day)[0], scope.key()))
     else:
         rows = read() if today else PAST_DAYS.get(key, read)
     districts = names(session, "SELECT code, name, NULL FROM districts WHERE valid_to IS NULL")

@@ -119,9 +119,7 @@ def trend_counts(
     scope: tuple[str | None, str | None],
 ) -> dict[date, tuple[int, int, int, int]]:
     """Per local day from ``first`` to ``last``: received, calls, messages, closed."""
-    rows = _rows(
-        session, TREND_SQL, scope, first=first, last=last, messages=list(messages)
-    )
+    rows = _rows(session, TREND_SQL, scope, first=first, last=last, messages=list(messages))
     return {d: tuple(int(n or 0) for n in counts) for d, *counts in rows}  # type: ignore[misc]
 
 
@@ -192,7 +190,7 @@ LEFT JOIN grids g ON g.code = f.grid_code AND g.valid_to IS NULL
 WHERE f.day >= :first AND f.day <= :last{scope}
 GROUP BY f.grid_code, g.name
 HAVING sum(f.reports) > 0
-ORDER BY n DESC, f.grid_code
+ORDER BY n DESC, f.grid_code COLLATE "C"
 """
 
 

@@ -4,7 +4,6 @@ from gis.models.assignment import AssignmentInputs
 from gis.models.audit import AUDIT_ACTIONS, AuditEntry
 from gis.models.auth import BOUND_ROLES, ROLES, ApiToken
 from gis.models.base import SRID, Base
-from gis.models.figures import FIGURE_KINDS, incident_day_figures, incident_day_grids
 from gis.models.boundaries import (
     BOUNDARY_MODELS,
     BoundaryVersion,
@@ -14,6 +13,7 @@ from gis.models.boundaries import (
     Street,
     VersionedBoundary,
 )
+from gis.models.figures import FIGURE_KINDS, incident_day_figures, incident_day_grids
 from gis.models.incidents import (
     ACCEPT_CLASSES,
     CHANNELS,
@@ -48,8 +48,8 @@ __all__ = [
     "CANTEEN",
     "CHANNELS",
     "EVENT_KINDS",
-    "FIGURE_KINDS",
     "FACILITY_TYPES",
+    "FIGURE_KINDS",
     "INCIDENTS_VIEW",
     "MATCHES",
     "PLACE_KINDS",
@@ -82,7 +82,7 @@ __all__ = [
     "PlaceNameEpoch",
     "Street",
     "Unit",
+    "VersionedBoundary",
     "incident_day_figures",
     "incident_day_grids",
-    "VersionedBoundary",
 ]

@@ -22,9 +22,7 @@ incident_day_figures = Table(
     Column("category_code", String(32)),
     Column("channel", String(24)),
     *(Column(c, BigInteger, nullable=False, server_default="0") for c in FIGURE_COUNTS),
-    CheckConstraint(
-        "kind IN ('received', 'callback', 'closed', 'due', 'open')", name="kind"
-    ),
+    CheckConstraint("kind IN ('received', 'callback', 'closed', 'due', 'open')", name="kind"),
     Index(
         "uq_incident_day_figures_key",
         *FIGURE_KEY,

@@ -127,8 +127,7 @@ GRID_PAIRS = {
 
 def _grid_function(table: str, event: str) -> str:
     facts = " UNION ALL ".join(
-        GRID_FACTS.format(sign=sign, pairs=pairs)
-        for sign, pairs in GRID_PAIRS[(table, event)]
+        GRID_FACTS.format(sign=sign, pairs=pairs) for sign, pairs in GRID_PAIRS[(table, event)]
     )
     return f"""
 CREATE FUNCTION {table}_day_grids_{event}() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -56,8 +56,14 @@ def _points(engine: Engine, n: int) -> list[tuple[float, float]]:
 
 def _scopes(engine: Engine) -> list[Scope]:
     districts = [r[0] for r in rows(engine, "SELECT code FROM districts WHERE valid_to IS NULL")]
-    units = [r[0] for r in rows(engine, "SELECT DISTINCT unit_code FROM incident_reports"
-                                        " WHERE unit_code IS NOT NULL ORDER BY 1 LIMIT 2")]  # fmt: skip
+    units = [
+        r[0]
+        for r in rows(
+            engine,
+            "SELECT DISTINCT unit_code FROM incident_reports"
+            " WHERE unit_code IS NOT NULL ORDER BY 1 LIMIT 2",
+        )
+    ]
     return [Scope(), Scope(districts[0]), Scope(None, units[0]), Scope(districts[1], units[-1])]
 
 
@@ -85,7 +91,9 @@ def _same_figures(engine: Engine, days: list[date]) -> None:
             )
 
 
-def _new(rng: random.Random, points: list[tuple[float, float]], categories: list[str]) -> IncidentIn:
+def _new(
+    rng: random.Random, points: list[tuple[float, float]], categories: list[str]
+) -> IncidentIn:
     lon, lat = rng.choice(points)
     received = datetime.now(BEIJING) - timedelta(minutes=rng.randint(0, 60 * 24 * 6))
     return IncidentIn(
@@ -101,13 +109,23 @@ def _new(rng: random.Random, points: list[tuple[float, float]], categories: list
 
 PATHS: dict[str, list[Step]] = {
     "direct": [Step("closed", handled_directly=True), Step("callback", rating=5)],
-    "loop": [Step("dispatched"), Step("in_progress"), Step("replied"), Step("closed"),
-             Step("callback", rating=2), Step("reopen")],
+    "loop": [
+        Step("dispatched"),
+        Step("in_progress"),
+        Step("replied"),
+        Step("closed"),
+        Step("callback", rating=2),
+        Step("reopen"),
+    ],
     "returned": [Step("dispatched"), Step("return")],
-    "extended": [Step("dispatched"), Step("extension_request", days=3, note="需要协调"),
-                 Step("extension_approve"), Step("urge")],
+    "extended": [
+        Step("dispatched"),
+        Step("extension_request", days=3, note="需要协调"),
+        Step("extension_approve"),
+        Step("urge"),
+    ],
     "rated": [Step("closed", handled_directly=True), Step("rating", rating=3)],
-}  # fmt: skip
+}
 
 
 def _walk(session: Session, incident_id: int, steps: list[Step]) -> None:
@@ -124,8 +142,12 @@ def test_kept_figures_equal_direct_aggregation_after_random_writes(engine: Engin
     today = _today()
     days = [today - timedelta(days=i) for i in range(7)]
     _same_figures(engine, days[:2])  # the demo month as loaded
-    categories = [r[0] for r in rows(engine, "SELECT code FROM incident_categories"
-                                             " WHERE default_unit_code IS NOT NULL")]  # fmt: skip
+    categories = [
+        r[0]
+        for r in rows(
+            engine, "SELECT code FROM incident_categories WHERE default_unit_code IS NOT NULL"
+        )
+    ]
     points = _points(engine, 40)
     created: list[int] = []
     for i in range(40):  # single intake, each its own transaction
@@ -153,23 +175,30 @@ def test_kept_figures_equal_direct_aggregation_after_random_writes(engine: Engin
         for gone in created[7:9]:  # the assignment by hand, or by the report's delete
             for table in ("incident_events", "incident_requests"):
                 session.execute(text(f"DELETE FROM {table} WHERE incident_id = :i"), {"i": gone})
-        session.execute(text("DELETE FROM incident_assignments WHERE incident_id = :i"),
-                        {"i": created[7]})  # fmt: skip
-        session.execute(text("DELETE FROM incident_reports WHERE id = ANY(:i)"),
-                        {"i": created[7:9]})  # fmt: skip
+        session.execute(
+            text("DELETE FROM incident_assignments WHERE incident_id = :i"), {"i": created[7]}
+        )
+        session.execute(
+            text("DELETE FROM incident_reports WHERE id = ANY(:i)"), {"i": created[7:9]}
+        )
         session.execute(  # a grid moved, as a boundary edit moves it
-            text("UPDATE incident_assignments SET grid_code = (SELECT min(code) FROM grids)"
-                 " WHERE incident_id = ANY(:i)"),
+            text(
+                "UPDATE incident_assignments SET grid_code = (SELECT min(code) FROM grids)"
+                " WHERE incident_id = ANY(:i)"
+            ),
             {"i": created[10:14]},
-        )  # fmt: skip
+        )
     _same_figures(engine, days)
 
     for first_load in (False, True):  # bulk intake, the normal way and as a first load
         with session_scope(engine) as session:
             result = ingest_bytes(
-                session, _bulk_csv(rng, points, categories, first_load), "csv", "figures-test",
+                session,
+                _bulk_csv(rng, points, categories, first_load),
+                "csv",
+                "figures-test",
                 first_load=first_load,
-            )  # fmt: skip
+            )
             assert result.stored > 0
     _same_figures(engine, days)
 
@@ -177,8 +206,10 @@ def test_kept_figures_equal_direct_aggregation_after_random_writes(engine: Engin
 def _bulk_csv(
     rng: random.Random, points: list[tuple[float, float]], categories: list[str], tag: bool
 ) -> bytes:
-    lines = ["external_id,channel,category_code,description,lon,lat,crs,received_at,status,"
-             "handled_directly,closed_at,callback_at,rating"]  # fmt: skip
+    lines = [
+        "external_id,channel,category_code,description,lon,lat,crs,received_at,status,"
+        "handled_directly,closed_at,callback_at,rating"
+    ]
     now = datetime.now(BEIJING)
     for i in range(300):
         lon, lat = rng.choice(points)
@@ -190,10 +221,19 @@ def _bulk_csv(
         callback = closed if closed and rng.random() < 0.5 else ""
         rating = rng.randint(1, 5) if callback else ""
         fields = [
-            f"FIG-{int(tag)}-{i}", rng.choice(CHANNELS), rng.choice(categories), "批量",
-            f"{lon:.7f}", f"{lat:.7f}", "cgcs2000", received.isoformat(), status,
+            f"FIG-{int(tag)}-{i}",
+            rng.choice(CHANNELS),
+            rng.choice(categories),
+            "批量",
+            f"{lon:.7f}",
+            f"{lat:.7f}",
+            "cgcs2000",
+            received.isoformat(),
+            status,
             str(status == "closed" and rng.random() < 0.5).lower(),
-            closed and closed.isoformat(), callback and callback.isoformat(), str(rating),
-        ]  # fmt: skip
+            closed and closed.isoformat(),
+            callback and callback.isoformat(),
+            str(rating),
+        ]
         lines.append(",".join(fields))
     return ("\n".join(lines) + "\n").encode()
