@@ -205,10 +205,12 @@ def density(session: Session, day: date, days: int, scope: Scope) -> dict[str, A
         first = day - timedelta(days=days - 1)
         rows: list[Any] = grid_counts(session, first, day, scope.district)
     else:
-        rows = session.execute(
-            text(DENSITY_SQL.format(scope=scope.sql())),
-            {"since": since, "until": until, **scope.params()},
-        ).all()
+        rows = list(
+            session.execute(
+                text(DENSITY_SQL.format(scope=scope.sql())),
+                {"since": since, "until": until, **scope.params()},
+            )
+        )
     grids = [{"code": code, "name": name, "count": int(n)} for code, name, n in rows]
     # Where most reports are: the extent of the busiest grids, for the map to frame.
     busiest = [g["code"] for g in grids[:FRAMED_GRIDS]]

@@ -218,7 +218,7 @@ def _bulk_csv(
         closed: Any = received + timedelta(hours=rng.randint(1, 30)) if status == "closed" else ""
         if closed and closed > now:
             closed = now
-        callback = closed if closed and rng.random() < 0.5 else ""
+        callback: Any = closed if closed and rng.random() < 0.5 else ""
         rating = rng.randint(1, 5) if callback else ""
         fields = [
             f"FIG-{int(tag)}-{i}",
