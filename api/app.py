@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
@@ -24,6 +23,7 @@ from starlette.types import ASGIApp
 
 import api.routers
 from api import errors
+from api.assets import Assets
 from api.middleware import GuardMiddleware
 from api.observe import ObserveMiddleware
 from gis.assign import current_assigner
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
 
     if VENDOR_DIR.is_dir():
         # npm-installed browser assets: maps and docs never load anything from outside.
-        app.mount("/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
+        app.mount("/vendor", Assets(VENDOR_DIR), name="vendor")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -68,11 +69,11 @@ def dashboard_figures(
     date: DateQuery = None,
     district: DistrictQuery = None,
     unit: UnitQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """The day in the structure of the daily report, open and overdue by district and by
     unit, each unit's on-time, satisfaction and reopen rates over 30 days, a 30-day trend."""
     day = date or _today()
-    return dashboard(session, day, _scope(session, who, day, district, unit))
+    return _json(dashboard(session, day, _scope(session, who, day, district, unit)))
 
 
 @router.get("/api/v1/dashboard/density")
@@ -83,10 +84,15 @@ def dashboard_density(
     days: Annotated[int, Query(description=f"one of {DENSITY_DAYS}, ending on date")] = 1,
     district: DistrictQuery = None,
     unit: UnitQuery = None,
-) -> dict[str, Any]:
+) -> Response:
     """Incidents received per grid over the ``days`` ending on ``date`` (for the map)."""
     day = date or _today()
-    return density(session, day, days, _scope(session, who, day, district, unit))
+    return _json(density(session, day, days, _scope(session, who, day, district, unit)))
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """Plain JSON serialised at once (a city's grids are thousands of small objects)."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection, Engine
 
+from api.assets import PAGE_CACHE, asset_response
 from api.auth import Dispatcher, PageViewer, Viewer
 from api.deps import EngineDep, SettingsDep
 from api.personal import Personal
@@ -47,7 +48,6 @@ STATIC_DIR = WEB / "static"
 TEMPLATES = Environment(
     loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(["html"])
 )
-STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
 # A page that may show a reporter: no shared cache may keep it.
 PRIVATE_HEADERS = {"Cache-Control": "private, no-cache"}
@@ -168,12 +168,13 @@ def maps_index(request: Request, engine: EngineDep, who: PageViewer, lang: str =
 
 
 @router.get("/static/{name}", include_in_schema=False)
-def static(name: str) -> FileResponse:
-    """The pages' own small scripts and styles (a fixed set: no paths)."""
+def static(request: Request, name: str) -> Response:
+    """The pages' own small scripts and styles (a fixed set: no paths), compressed and
+    revalidated by ETag (:mod:`api.assets`)."""
     path = STATIC_DIR / name
     if "/" in name or name.startswith(".") or not path.is_file():
         raise NotFound(f"no static file {name!r}", field="name")
-    return FileResponse(path, media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"))
+    return asset_response(path, request.headers, PAGE_CACHE)
 
 
 @router.get("/labels/{level}")

@@ -19,6 +19,7 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
+from gis.incidents.day_figures import grid_counts, kept, open_now, trend_counts
 from gis.incidents.due import local_zone
 from gis.incidents.figure_cache import PAST_DAYS, database_of, past_and_today
 from gis.incidents.rates import Scope, names, rate_window, unit_rates
@@ -91,7 +92,10 @@ def open_cases(session: Session, day: date, scope: Scope) -> dict[str, Any]:
 
     # A past day's end is a fixed moment: kept a few minutes like the other past figures.
     key = ("open", database_of(session), at, scope.key())
-    rows = read() if today else PAST_DAYS.get(key, read)
+    if today and kept():
+        rows: list[tuple[Any, ...]] = list(open_now(session, at, day_bounds(day)[0], scope.key()))
+    else:
+        rows = read() if today else PAST_DAYS.get(key, read)
     districts = names(session, "SELECT code, name, NULL FROM districts WHERE valid_to IS NULL")
     units = names(session, "SELECT code, name, name_en, kind FROM units")
     by_district: dict[str | None, list[int]] = {}
@@ -158,17 +162,22 @@ def _trend_rows(
 
 
 def trend(session: Session, day: date, scope: Scope) -> list[dict[str, Any]]:
-    """Per local day of the 30 ending on ``day``: received, calls, messages, closed (the
-    days before today kept a few minutes, today read afresh)."""
+    """Per local day of the 30 ending on ``day``: received, calls, messages, closed (from
+    the kept day figures; aggregated directly, the days before today are kept a few
+    minutes and today read afresh)."""
     since, until = rate_window(day, TREND_DAYS)
-    rows: dict[date, tuple[int, int, int, int]] = {}
-    for start, end, keep in past_and_today(since, until, local_zone()):
-        if keep:
-            key = ("trend", database_of(session), start, end, scope.key())
-            rows.update(PAST_DAYS.get(key, partial(_trend_rows, session, start, end, scope)))
-        else:
-            rows.update(_trend_rows(session, start, end, scope))
     days = [day - timedelta(days=TREND_DAYS - 1 - i) for i in range(TREND_DAYS)]
+    rows: dict[date, tuple[int, int, int, int]] = {}
+    if kept():
+        rows = trend_counts(session, days[0], day, MESSAGE_CHANNELS, scope.key())
+    else:
+        for start, end, keep in past_and_today(since, until, local_zone()):
+            if keep:
+                key = ("trend", database_of(session), start, end, scope.key())
+                part = PAST_DAYS.get(key, partial(_trend_rows, session, start, end, scope))
+            else:
+                part = _trend_rows(session, start, end, scope)
+            rows.update(part)
     return [
         dict(zip(("date", "received", "calls", "messages", "closed"),
                  (d.isoformat(), *rows.get(d, (0, 0, 0, 0))), strict=True))
@@ -192,10 +201,16 @@ def density(session: Session, day: date, days: int, scope: Scope) -> dict[str, A
     if days not in DENSITY_DAYS:
         raise InvalidInput(f"days must be one of {DENSITY_DAYS}", field="days")
     since, until = rate_window(day, days)
-    rows = session.execute(
-        text(DENSITY_SQL.format(scope=scope.sql())),
-        {"since": since, "until": until, **scope.params()},
-    ).all()
+    if kept() and scope.unit is None:
+        first = day - timedelta(days=days - 1)
+        rows: list[Any] = grid_counts(session, first, day, scope.district)
+    else:
+        rows = list(
+            session.execute(
+                text(DENSITY_SQL.format(scope=scope.sql())),
+                {"since": since, "until": until, **scope.params()},
+            )
+        )
     grids = [{"code": code, "name": name, "count": int(n)} for code, name, n in rows]
     # Where most reports are: the extent of the busiest grids, for the map to frame.
     busiest = [g["code"] for g in grids[:FRAMED_GRIDS]]

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis.incidents.day_figures import kept, rate_counts
 from gis.incidents.due import local_zone
 from gis.incidents.figure_cache import PAST_DAYS, database_of, past_and_today
 
@@ -105,9 +106,13 @@ def _counts(
 def window_counts(
     session: Session, since: datetime, until: datetime, scope: Scope
 ) -> dict[str | None, list[int]]:
-    """Counts of a window as the sum of its days before today (kept a few minutes, see
-    :mod:`gis.incidents.figure_cache`) and of today (read afresh): each count is of cases
-    whose own date falls in the window, so the parts add up."""
+    """Counts of a window of whole local days: from the kept day figures
+    (:mod:`gis.incidents.day_figures`), or else as the sum of its days before today (kept
+    a few minutes, see :mod:`gis.incidents.figure_cache`) and of today (read afresh): each
+    count is of cases whose own date falls in the window, so the parts add up."""
+    if kept():
+        last = (until - timedelta(days=1)).astimezone(local_zone()).date()
+        return rate_counts(session, since.astimezone(local_zone()).date(), last, scope.key())
     total: dict[str | None, list[int]] = {}
     for start, end, keep in past_and_today(since, until, local_zone()):
         if keep:

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
+from gis.incidents.day_figures import day_counts, kept
 from gis.incidents.due import local_zone
 from gis.incidents.rates import Scope, unit_rates
 from gis.incidents.records import MESSAGE_CHANNELS
@@ -45,36 +46,25 @@ def _scoped(scope: Scope) -> list[Any]:
     return conditions
 
 
-def daily_report(
-    session: Session,
-    day: date,
-    top: int = 10,
-    scope: Scope | None = None,
-    rates: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The day's report, of the whole city or of ``scope`` (a district, a unit); ``rates``:
-    the scope's :func:`unit_rates` of the day when the caller has them already."""
-    scope = scope or Scope()
+def direct_day_counts(session: Session, day: date, top: int, scope: Scope) -> dict[str, Any]:
+    """The counts of :func:`gis.incidents.day_figures.day_counts`, aggregated from the
+    reports themselves."""
     start, end = day_bounds(day)
     on_day = (
         IncidentReport.received_at >= start,
         IncidentReport.received_at < end,
         *_scoped(scope),
     )
-    by_channel: dict[str, int] = dict.fromkeys(CHANNELS, 0)
-    for channel, n in session.execute(
-        select(IncidentReport.channel, func.count()).where(*on_day).group_by(IncidentReport.channel)
-    ):
-        by_channel[channel] = int(n)
-    direct, transferred = session.execute(
+    per_channel = session.execute(
         select(
+            IncidentReport.channel,
+            func.count(),
             func.count().filter(IncidentReport.handled_directly),
-            func.count().filter(~IncidentReport.handled_directly),
-        ).where(*on_day, IncidentReport.channel == "hotline_call")
-    ).one()
-    callbacks = session.execute(
-        select(func.count()).where(*on_day, IncidentReport.callback_at.is_not(None))
-    ).scalar_one()
+            func.count().filter(IncidentReport.callback_at.is_not(None)),
+        )
+        .where(*on_day)
+        .group_by(IncidentReport.channel)
+    )
     made = session.execute(
         select(func.count()).where(
             IncidentReport.callback_at >= start, IncidentReport.callback_at < end, *_scoped(scope)
@@ -93,6 +83,37 @@ def daily_report(
         .order_by(func.count().desc(), IncidentReport.category_code)
         .limit(top)
     ).all()
+    return {
+        "by_channel": {c: (int(n), int(d), int(b)) for c, n, d, b in per_channel},
+        "categories": categories,
+        "made": int(made),
+    }
+
+
+def daily_report(
+    session: Session,
+    day: date,
+    top: int = 10,
+    scope: Scope | None = None,
+    rates: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The day's report, of the whole city or of ``scope`` (a district, a unit); ``rates``:
+    the scope's :func:`unit_rates` of the day when the caller has them already."""
+    scope = scope or Scope()
+    counts = (
+        day_counts(session, day, top, scope.key())
+        if kept()
+        else direct_day_counts(session, day, top, scope)
+    )
+    by_channel: dict[str, int] = dict.fromkeys(CHANNELS, 0)
+    for channel, (n, _, _) in counts["by_channel"].items():
+        by_channel[channel] = n
+    direct, calls, callbacks = 0, 0, 0
+    for channel, (n, handled, called) in counts["by_channel"].items():
+        callbacks += called
+        if channel == "hotline_call":
+            direct, calls = handled, n
+    transferred, made, categories = calls - direct, counts["made"], counts["categories"]
     messages = {c: by_channel[c] for c in MESSAGE_CHANNELS}
     rates = rates if rates is not None else unit_rates(session, day, scope)
     return {

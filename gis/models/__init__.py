@@ -13,6 +13,7 @@ from gis.models.boundaries import (
     Street,
     VersionedBoundary,
 )
+from gis.models.figures import FIGURE_KINDS, incident_day_figures, incident_day_grids
 from gis.models.incidents import (
     ACCEPT_CLASSES,
     CHANNELS,
@@ -49,6 +50,7 @@ __all__ = [
     "CHANNELS",
     "EVENT_KINDS",
     "FACILITY_TYPES",
+    "FIGURE_KINDS",
     "INCIDENTS_VIEW",
     "MATCHES",
     "MEDIA_TYPES",
@@ -85,4 +87,6 @@ __all__ = [
     "Street",
     "Unit",
     "VersionedBoundary",
+    "incident_day_figures",
+    "incident_day_grids",
 ]

@@ -189,6 +189,13 @@ class IncidentReport(Base):
             "due_at",
             postgresql_where=text("status <> 'closed'"),
         ),
+        # Today's overdue count: the open cases whose due time is between midnight and now.
+        Index(
+            "ix_incident_reports_open_due_at",
+            "due_at",
+            postgresql_include=["district_code", "unit_code"],
+            postgresql_where=text("status <> 'closed'"),
+        ),
     )
 
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi import routing
 from playwright.sync_api import Browser
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from api.app import create_app
+from api.assets import Assets
 from gis.settings import Settings
 from tests.conftest import LiveServer
 from tests.security.conftest import STRICT, bearer
@@ -147,7 +147,7 @@ TRAVERSALS = [
 
 def test_static_files_never_leave_their_folder(live_server: LiveServer, database_url: str) -> None:
     app = create_app(Settings(database_url=database_url), url=database_url)
-    mounts = [r.path for r in app.routes if isinstance(r, Mount) and isinstance(r.app, StaticFiles)]
+    mounts = [r.path for r in app.routes if isinstance(r, Mount) and isinstance(r.app, Assets)]
     assert "/vendor" in mounts
     # Routes that serve files by name (e.g. the map pages' own scripts) get the same attacks.
     mounts += [

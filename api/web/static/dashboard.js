@@ -191,10 +191,11 @@ function wanggeDashboard(cfg) {
       Array.prototype.forEach.call(document.querySelectorAll(".dash-days button"), function (x) { x.classList.toggle("on", x === b); });
       D.mapDrawn = false;
       refreshDensity();
-      loadHotspots();
+      if (hotOn) { loadHotspots(); }
     });
   });
-  // Hotspots (热点网格): shown only where the hotspot endpoint answers.
+  // Hotspots (热点网格): fetched when the layer is turned on (they cost more than every
+  // other figure together), the toggle hidden if the hotspot endpoint does not answer.
   function loadHotspots() {
     var since = new Date(Date.parse(cfg.date + "T00:00:00+08:00") - (days - 1) * 86400000);
     var q = ["format=json", "since=" + since.toISOString(), "until=" + new Date(Date.parse(cfg.date + "T00:00:00+08:00") + 86400000).toISOString()];
@@ -210,7 +211,10 @@ function wanggeDashboard(cfg) {
       });
     }).catch(function () { document.getElementById("hotspots-toggle").hidden = true; });
   }
-  document.getElementById("hotspots-on").addEventListener("change", function (e) { hotOn = e.target.checked; grids.redraw(); });
+  document.getElementById("hotspots-on").addEventListener("change", function (e) {
+    hotOn = e.target.checked;
+    if (hotOn) { loadHotspots(); } else { grids.redraw(); }
+  });
 
   // -- live: the event stream announces changes; figures are fetched again, debounced ------
   var timer = null;
@@ -231,5 +235,5 @@ function wanggeDashboard(cfg) {
     source.onerror = function () { document.getElementById("dash-live").hidden = true; };
   }
   window.addEventListener("resize", function () { Object.keys(D.charts).forEach(function (k) { D.charts[k].resize(); }); });
-  D.ready = Promise.all([refresh(), refreshDensity(), loadHotspots()]).then(function () { D.loaded = true; });
+  D.ready = Promise.all([refresh(), refreshDensity()]).then(function () { D.loaded = true; });
 }
