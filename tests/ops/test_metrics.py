@@ -8,7 +8,6 @@ import math
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from gis.db import engine_for
 from gis.settings import Settings
 from tests.conftest import LiveServer
 from tests.events.sse import Stream
@@ -75,11 +74,11 @@ def test_requests_are_counted_by_route_template_and_status(
 
 
 def test_pool_use_is_the_connections_checked_out(
-    http: httpx.Client, database_url: str, tokens: dict[str, str]
+    live_server: LiveServer, http: httpx.Client, tokens: dict[str, str]
 ) -> None:
     idle = gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use")
     # The server runs in this process: a connection taken from its pool shows in the gauge.
-    with engine_for(database_url).connect():
+    with live_server.app.state.engine.connect():
         assert gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use") == idle + 1
     assert gauge(scrape(http, tokens["admin"]), "wangge_db_pool_in_use") == idle
 
