@@ -110,6 +110,12 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.sessionmaker = sessions
     app.state.read_engine = read_engine
     app.state.read_sessionmaker = read_sessions
+    # Who a token is: single statements, each its own transaction (no BEGIN and COMMIT
+    # round trips on the path every request takes).
+    app.state.lookup_engines = (
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        read_engine.execution_options(isolation_level="AUTOCOMMIT"),
+    )
     app.state.events = hub
     app.state.pages = PageCache()
 

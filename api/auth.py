@@ -121,14 +121,15 @@ def _look_up(
     and reads have a database of their own (``WANGGE_READ_URL``), it is asked there without
     recording the use: reads go on while writes wait."""
     state = request.app.state
+    main, read = state.lookup_engines
     try:
-        with state.sessionmaker() as session, session.begin():
+        with state.sessionmaker(bind=main) as session, session.begin():
             token = find(session, True)
             return None if token is None else _principal(session, token)
     except DBAPIError as exc:
         if state.read_sessionmaker is state.sessionmaker or not is_unreachable(exc):
             raise
-    with state.read_sessionmaker() as session, session.begin():
+    with state.sessionmaker(bind=read) as session, session.begin():
         token = find(session, False)
         return None if token is None else _principal(session, token)
 
