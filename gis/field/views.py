@@ -64,57 +64,40 @@ def _grids(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
 _AREA = f"WITH area AS (SELECT geom FROM grids WHERE code = ANY(:codes) AND {boundary_current()})"
 
 
-def _compounds(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
+def _within(session: Session, codes: Sequence[str], kind: str, sql: str) -> list[dict[str, Any]]:
+    """Features of ``kind`` from ``sql`` (its columns become the properties, ``geojson``
+    the geometry), asked within the grids' outlines."""
     rows = session.execute(
-        text(
-            f"{_AREA} SELECT p.id, p.code, p.name, p.housing_type, p.households, p.residents,"
-            " ST_AsGeoJSON(p.geom, :digits) AS geojson FROM compounds p"
-            " WHERE EXISTS (SELECT 1 FROM area a WHERE ST_Intersects(p.geom, a.geom)"
-            " AND NOT ST_Touches(p.geom, a.geom)) ORDER BY p.code"
-        ),
-        {"codes": list(codes), "digits": COORD_DIGITS},
-    )
+        text(f"{_AREA} {sql}"), {"codes": list(codes), "digits": COORD_DIGITS}
+    ).mappings()
     return [
-        _feature(
-            r.geojson,
-            {
-                "kind": "compound",
-                "id": r.id,
-                "code": r.code,
-                "name": r.name,
-                "housing_type": r.housing_type,
-                "households": r.households,
-                "residents": r.residents,
-            },
-        )
+        _feature(r["geojson"], {"kind": kind, **{k: v for k, v in r.items() if k != "geojson"}})
         for r in rows
     ]
+
+
+def _compounds(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
+    return _within(
+        session,
+        codes,
+        "compound",
+        "SELECT p.id, p.code, p.name, p.housing_type, p.households, p.residents,"
+        " ST_AsGeoJSON(p.geom, :digits) AS geojson FROM compounds p"
+        " WHERE EXISTS (SELECT 1 FROM area a WHERE ST_Intersects(p.geom, a.geom)"
+        " AND NOT ST_Touches(p.geom, a.geom)) ORDER BY p.code",
+    )
 
 
 def _buildings(session: Session, codes: Sequence[str]) -> list[dict[str, Any]]:
-    rows = session.execute(
-        text(
-            f"{_AREA} SELECT b.id, b.code, b.compound_id, b.households, b.residents,"
-            " ST_AsGeoJSON(b.geom, :digits) AS geojson FROM buildings b"
-            " WHERE EXISTS (SELECT 1 FROM area a WHERE ST_Intersects(b.geom, a.geom))"
-            " ORDER BY b.code"
-        ),
-        {"codes": list(codes), "digits": COORD_DIGITS},
+    return _within(
+        session,
+        codes,
+        "building",
+        "SELECT b.id, b.code, b.compound_id, b.households, b.residents,"
+        " ST_AsGeoJSON(b.geom, :digits) AS geojson FROM buildings b"
+        " WHERE EXISTS (SELECT 1 FROM area a WHERE ST_Intersects(b.geom, a.geom))"
+        " ORDER BY b.code",
     )
-    return [
-        _feature(
-            r.geojson,
-            {
-                "kind": "building",
-                "id": r.id,
-                "code": r.code,
-                "compound_id": r.compound_id,
-                "households": r.households,
-                "residents": r.residents,
-            },
-        )
-        for r in rows
-    ]
 
 
 _OPEN_INCIDENTS = text(
