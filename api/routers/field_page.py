@@ -29,7 +29,7 @@ from api.deps import SettingsDep
 from api.routers.maps import PAGE_HEADERS, STATIC_DIR, TEMPLATES, WEB
 from gis.errors import NotFound
 from gis.incidents.words import table
-from gis.maps.base import STATIC
+from gis.maps.base import READABLE_JS, STATIC
 from gis.maps.field_text import FIELD_TEXT
 from gis.maps.i18n import language, texts
 from gis.settings import PROJECT_ROOT, Settings
@@ -41,6 +41,7 @@ LEAFLET_JS = "/vendor/leaflet/dist/leaflet.js"
 LEAFLET_CSS = "/vendor/leaflet/dist/leaflet.css"
 FIELD_JS = [
     LEAFLET_JS,
+    READABLE_JS,  # Beijing time and words: the one formatter of every page
     *(f"{STATIC}/field-{part}.js" for part in ("util", "outbox", "map", "tasks", "report")),
     f"{STATIC}/field.js",
 ]

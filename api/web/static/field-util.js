@@ -76,16 +76,8 @@
   };
   FD.status = function (code) { return FD.words.status[code] || code || ""; };
 
-  var formatter = null;
+  /* Times in Beijing time by the pages' one formatter (readable.js), short: "11-18 09:30". */
   FD.time = function (iso) {
-    if (!iso) { return ""; }
-    if (!formatter) {
-      formatter = new Intl.DateTimeFormat("en-CA", {
-        timeZone: FD.cfg.timezone, hour12: false, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
-      });
-    }
-    var p = {};
-    formatter.formatToParts(new Date(iso)).forEach(function (x) { p[x.type] = x.value; });
-    return p.month + "-" + p.day + " " + (p.hour === "24" ? "00" : p.hour) + ":" + p.minute;
+    return iso ? WG.time(iso).slice(5) : "";
   };
 })();

@@ -5,6 +5,7 @@ function wanggeField(cfg) {
   "use strict";
   var FD = window.FD;
   FD.cfg = cfg; FD.T = cfg.text; FD.lang = cfg.lang; FD.words = { status: cfg.status };
+  WG.setup({ timezone: cfg.timezone, lang: cfg.lang });
   FD.categories = {}; FD.me = { name: null };
   FD.query = new URLSearchParams(window.location.search);
   window.wangge = { loaded: { field: false, sw: false }, layers: {}, version: cfg.version, timing: {} };
