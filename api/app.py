@@ -31,6 +31,7 @@ from gis.db import database_url, engine_for, read_database_url
 from gis.events import EventHub
 from gis.maps.page_cache import PageCache
 from gis.settings import PROJECT_ROOT, Settings, get_settings
+from gis.token_lookup import token_lookup
 
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -110,12 +111,9 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.sessionmaker = sessions
     app.state.read_engine = read_engine
     app.state.read_sessionmaker = read_sessions
-    # Who a token is: single statements, each its own transaction (no BEGIN and COMMIT
-    # round trips on the path every request takes).
-    app.state.lookup_engines = (
-        engine.execution_options(isolation_level="AUTOCOMMIT"),
-        read_engine.execution_options(isolation_level="AUTOCOMMIT"),
-    )
+    # Who a token is: a lean path of its own, since every request takes it.
+    lookup = token_lookup(target)
+    app.state.token_lookups = (lookup, token_lookup(read_target) if read_target else lookup)
     app.state.events = hub
     app.state.pages = PageCache()
 

@@ -19,18 +19,18 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
+import psycopg
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from api.errors import is_unreachable
 from gis import privacy
 from gis.errors import check_scope, in_scope
-from gis.field.grids import check_in_grids, token_grid_codes
+from gis.field.grids import check_in_grids
 from gis.incidents.workflow import Actor
-from gis.models import ApiToken
 from gis.sign_in import session_secret, session_token_id
-from gis.tokens import live_token, verify_token
+from gis.token_lookup import TokenHolder, TokenLookup
+from gis.tokens import hash_token
 
 
 @dataclass(frozen=True)
@@ -101,43 +101,39 @@ def session_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def _principal(session: Session, token: ApiToken) -> Principal:
-    grids = token_grid_codes(session, token.id) if token.role == "grid_worker" else ()
+def _principal(holder: TokenHolder) -> Principal:
     return Principal(
-        role=token.role,
-        name=token.name,
-        token_id=token.id,
-        district_code=token.district_code,
-        unit_code=token.unit_code,
-        grid_codes=grids,
+        role=holder.role,
+        name=holder.name,
+        token_id=holder.id,
+        district_code=holder.district_code,
+        unit_code=holder.unit_code,
+        grid_codes=holder.grid_codes,
     )
 
 
 def _look_up(
-    request: Request, find: Callable[[Session, bool], ApiToken | None]
+    request: Request, find: Callable[[TokenLookup, bool], TokenHolder | None]
 ) -> Principal | None:
     """Who a token is, by ``find`` on the main database, recording its use. When that
-    database takes no writes or cannot be reached (a failover, or etcd without a majority)
-    and reads have a database of their own (``WANGGE_READ_URL``), it is asked there without
-    recording the use: reads go on while writes wait."""
-    state = request.app.state
-    main, read = state.lookup_engines
+    database cannot be reached (a failover, or etcd without a majority) and reads have a
+    database of their own (``WANGGE_READ_URL``), it is asked there without recording the
+    use: reads go on while writes wait."""
+    main, read = request.app.state.token_lookups
     try:
-        with state.sessionmaker(bind=main) as session, session.begin():
-            token = find(session, True)
-            return None if token is None else _principal(session, token)
-    except DBAPIError as exc:
-        if state.read_sessionmaker is state.sessionmaker or not is_unreachable(exc):
+        holder = find(main, True)
+    except (psycopg.Error, DBAPIError) as exc:
+        if read is main or not is_unreachable(exc):
             raise
-    with state.sessionmaker(bind=read) as session, session.begin():
-        token = find(session, False)
-        return None if token is None else _principal(session, token)
+        holder = find(read, False)
+    return None if holder is None else _principal(holder)
 
 
 def principal_for(request: Request, plain: str | None) -> Principal:
     if plain is None:
         return ANONYMOUS
-    principal = _look_up(request, lambda session, record: verify_token(session, plain, record))
+    token_hash = hash_token(plain)
+    principal = _look_up(request, lambda lookup, record: lookup.by_hash(token_hash, record))
     if principal is None:
         raise HTTPException(
             status_code=401,
@@ -154,7 +150,7 @@ def session_principal(request: Request, value: str) -> Principal:
     token_id = session_token_id(value, session_secret(request.app.state.settings), time.time())
     if token_id is None:
         return ANONYMOUS
-    principal = _look_up(request, lambda session, record: live_token(session, token_id, record))
+    principal = _look_up(request, lambda lookup, record: lookup.by_id(token_id, record))
     return ANONYMOUS if principal is None else principal
 
 

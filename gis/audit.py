@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import String, cast, func, literal, null, select, union_all
+from sqlalchemy import String, cast, func, insert, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput
@@ -47,22 +47,22 @@ def record(
     district_code: str | None = None,
     status: int | None = None,
     client: str | None = None,
-) -> AuditEntry:
+) -> None:
     """Append one row in the caller's transaction (so it commits or rolls back with the work)."""
-    entry = AuditEntry(
-        token_id=principal.token_id,
-        role=principal.role[:16],
-        actor=principal.name[:120],
-        action=action[:40],
-        resource=resource[:300],
-        status=status,
-        client=client[:64] if client else None,
-        district_code=district_code or principal.district_code,
-        detail=detail or {},
+    session.execute(
+        insert(AuditEntry),
+        {
+            "token_id": principal.token_id,
+            "role": principal.role[:16],
+            "actor": principal.name[:120],
+            "action": action[:40],
+            "resource": resource[:300],
+            "status": status,
+            "client": client[:64] if client else None,
+            "district_code": district_code or principal.district_code,
+            "detail": detail or {},
+        },
     )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def entries(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis.errors import InvalidInput, NotFound
@@ -89,37 +89,6 @@ def create_token(
     link_grids(session, token.id, grids)
     session.flush()
     return plain, token
-
-
-# ``last_used_at`` is a day-to-day fact; refreshing it at most once a minute keeps a
-# busy token from turning every read into a write.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def verify_token(session: Session, plain: str, record: bool = True) -> ApiToken | None:
-    """The live token for ``plain``, or None; records when it was last used (unless
-    ``record`` is off: a standby takes no writes)."""
-    return _live(session, ApiToken.token_hash == hash_token(plain), record)
-
-
-def live_token(session: Session, token_id: int, record: bool = True) -> ApiToken | None:
-    """The token ``token_id`` if it is live (not revoked), or None; records when it was last
-    used (a map session names its token by id)."""
-    return _live(session, ApiToken.id == token_id, record)
-
-
-def _live(session: Session, which: ColumnElement[bool], record: bool) -> ApiToken | None:
-    token = session.scalars(
-        select(ApiToken).where(which, ApiToken.revoked_at.is_(None))
-    ).one_or_none()
-    now = datetime.now(UTC)
-    if (
-        record
-        and token is not None
-        and (token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION)
-    ):
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return token
 
 
 def find_token(session: Session, plain: str) -> ApiToken | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.auth import Dispatcher, Reporter, Staff
 from api.deps import ReadSessionDep, SessionDep, SettingsDep
 from api.personal import Personal, PersonalData
+from api.responses import FastJSON
 from gis.assign.intake import normalize_point
 from gis.coords import normalize_crs
 from gis.errors import Forbidden, InvalidInput
@@ -121,25 +122,31 @@ def _validation_field(exc: ValidationError) -> tuple[str, str]:
 
 
 def _one(
-    session: Session, incident_id: int, personal: PersonalData, check_unit: bool = True
+    session: Session,
+    incident_id: int,
+    personal: PersonalData,
+    check_unit: bool = True,
+    new: bool = False,
 ) -> dict[str, Any]:
     """The incident as a card; ``check_unit=False`` after a step the workflow allowed (a
-    unit that just returned a case still gets the answer to its step)."""
+    unit that just returned a case still gets the answer to its step). ``new``: this
+    transaction has just stored it, so nothing can have been merged into it, moved with
+    it or asked of it yet, and those lists are not looked up."""
     inc, lon, lat = queries.get_incident(session, incident_id)
     who = personal.principal
     if check_unit:
         who.check_unit(inc.unit_code, f"incident {incident_id}")
         who.check_grid(inc.grid_code, f"incident {incident_id}")
     body = personal.present(queries.incident_dict(inc, lon, lat))
-    body["events"] = queries.events_of(session, incident_id)
+    body["events"] = queries.events_of(session, incident_id, moves=not new)
     body["places"] = card.places(session, inc)
+    duplicates = [] if new else card.duplicates(session, incident_id)
     body["duplicates"] = [
-        personal.present({**d, "unit_code": inc.unit_code}, d["id"])
-        for d in card.duplicates(session, incident_id)
+        personal.present({**d, "unit_code": inc.unit_code}, d["id"]) for d in duplicates
     ]
     for d in body["duplicates"]:
         d.pop("unit_code")
-    body["requests"] = card.requests(session, incident_id)
+    body["requests"] = [] if new else card.requests(session, incident_id)
     body["allowed_steps"] = allowed_steps(inc.status, who.actor, inc.unit_code, inc.grid_code)
     return body
 
@@ -160,7 +167,7 @@ async def post_incident(
     who: Reporter,
     personal: Personal,
     settings: SettingsDep,
-) -> JSONResponse:
+) -> FastJSON:
     """Assign and store one report; the same ``external_id`` again returns the stored one
     (200), another report under it is a 409 naming the first field that differs.
 
@@ -182,10 +189,10 @@ async def post_incident(
             else:
                 incident, created = create_incident(session, data, who.name)
             who.check_district(incident.district_code, "the incident")  # raising stores nothing
-            return _one(session, incident.id, personal), created
+            return _one(session, incident.id, personal, new=created), created
 
     body, created = await run_in_threadpool(work)
-    return JSONResponse(
+    return FastJSON(
         body,
         status_code=201 if created else 200,
         headers={"Location": f"/api/v1/incidents/{body['id']}"},
@@ -234,7 +241,7 @@ def filter_dep(
 FilterDep = Annotated[queries.IncidentFilter, Depends(filter_dep)]
 
 
-@router.get("")
+@router.get("", response_model=None)
 def list_incidents(
     session: ReadSessionDep,
     personal: Personal,
@@ -246,17 +253,19 @@ def list_incidents(
     sort: Literal["-received", "due"] = Query(
         "-received", description="newest first, or soonest due first"
     ),
-) -> dict[str, Any]:
+) -> FastJSON:
     """Newest first; page with ``limit``/``offset`` or with ``cursor`` (stable under inserts)."""
     limit = min(limit, settings.max_page_size)
     rows = queries.list_incidents(session, f, limit, offset, cursor, sort)
     items = personal.present_all(queries.incident_dict(i, x, y) for i, x, y in rows)
-    return {
-        "items": items,
-        "limit": limit,
-        "offset": offset,
-        "next_cursor": items[-1]["id"] if len(items) == limit and sort != "due" else None,
-    }
+    return FastJSON(
+        {
+            "items": items,
+            "limit": limit,
+            "offset": offset,
+            "next_cursor": items[-1]["id"] if len(items) == limit and sort != "due" else None,
+        }
+    )
 
 
 @router.get("/counts")

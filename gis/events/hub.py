@@ -158,8 +158,10 @@ class EventHub:
         (The floor may step back while a late writer takes its lock; what was final stays.)"""
         if self.settled is not None and floor <= self.settled:
             return
-        if self.settled is None:
-            self._recent_from = floor
+        if self.settled is None or not self._followers:
+            # Nobody follows (yet): nothing to keep; a follower who comes later starts from
+            # here, or reads what it asks for before here from the log.
+            self._recent, self._recent_from = [], floor
         else:
             new = await self._read(EVERYTHING, self.settled, floor, RECENT + 1)
             if len(new) > RECENT:  # a bulk write: followers read it from the log

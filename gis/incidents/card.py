@@ -13,53 +13,55 @@ from gis.models import Incident, IncidentReport, IncidentRequest
 from gis.validity import boundary_valid
 
 
-def _name(session: Session, table: str, code: str | None) -> dict[str, Any] | None:
-    if code is None:
-        return None
-    name = session.execute(
-        text(f"SELECT name FROM {table} WHERE code = :code AND {boundary_valid(None, False)}"),
-        {"code": code},
-    ).scalar_one_or_none()
-    return {"code": code, "name": name}
+def _places_sql() -> str:
+    def name(table: str, param: str) -> str:
+        return f"(SELECT name FROM {table} WHERE code = :{param} AND {boundary_valid(None, False)})"
+
+    return (
+        f"SELECT {name('grids', 'grid')}, {name('communities', 'community')},"
+        f" {name('streets', 'street')}, {name('districts', 'district')},"
+        " (SELECT json_build_object('id', id, 'code', code, 'name', name)"
+        "  FROM facilities WHERE id = :station),"
+        " (SELECT json_build_object('id', id, 'name', name, 'kind', kind)"
+        "  FROM party_branches WHERE id = :branch),"
+        " (SELECT json_build_object('code', code, 'name', name, 'kind', kind, 'phone', phone)"
+        "  FROM units WHERE code = :unit)"
+    )
+
+
+# One round trip for every name on the card.
+PLACES_SQL = text(_places_sql())
 
 
 def places(session: Session, inc: Incident) -> dict[str, Any]:
     """The incident's grid, community, street, district, station, party branch and unit,
     each with its name."""
-    station = None
-    if inc.station_id is not None:
-        row = session.execute(
-            text("SELECT id, code, name FROM facilities WHERE id = :id"), {"id": inc.station_id}
-        ).one_or_none()
-        if row is not None:
-            station = {
-                "id": row.id,
-                "code": row.code,
-                "name": row.name,
-                "distance_m": inc.station_distance_m,
-                "within_radius": inc.station_within_radius,
-            }
-    branch = None
-    if inc.party_branch_id is not None:
-        row = session.execute(
-            text("SELECT id, name, kind FROM party_branches WHERE id = :id"),
-            {"id": inc.party_branch_id},
-        ).one_or_none()
-        if row is not None:
-            branch = {"id": row.id, "name": row.name, "kind": row.kind}
-    unit = None
-    if inc.unit_code is not None:
-        row = session.execute(
-            text("SELECT code, name, kind, phone FROM units WHERE code = :code"),
-            {"code": inc.unit_code},
-        ).one_or_none()
-        if row is not None:
-            unit = {"code": row.code, "name": row.name, "kind": row.kind, "phone": row.phone}
+    grid, community, street, district, station, branch, unit = session.execute(
+        PLACES_SQL,
+        {
+            "grid": inc.grid_code,
+            "community": inc.community_code,
+            "street": inc.street_code,
+            "district": inc.district_code,
+            "station": inc.station_id,
+            "branch": inc.party_branch_id,
+            "unit": inc.unit_code,
+        },
+    ).one()
+    if station is not None:
+        station |= {
+            "distance_m": inc.station_distance_m,
+            "within_radius": inc.station_within_radius,
+        }
+
+    def named(code: str | None, name: str | None) -> dict[str, Any] | None:
+        return None if code is None else {"code": code, "name": name}
+
     return {
-        "grid": _name(session, "grids", inc.grid_code),
-        "community": _name(session, "communities", inc.community_code),
-        "street": _name(session, "streets", inc.street_code),
-        "district": _name(session, "districts", inc.district_code),
+        "grid": named(inc.grid_code, grid),
+        "community": named(inc.community_code, community),
+        "street": named(inc.street_code, street),
+        "district": named(inc.district_code, district),
         "station": station,
         "party_branch": branch,
         "unit": unit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,19 @@ def check_same_report(session: Session, stored: Incident, data: IncidentIn) -> N
         raise differs("lon" if abs(lon - x) > SAME_POINT_DEG else "lat")
 
 
+# One statement for every report (the values are parameters, so it is compiled once); a
+# NULL external_id never conflicts, so ON CONFLICT costs the others nothing.
+STORE_REPORT = (
+    insert(IncidentReport)
+    .values(
+        geom=func.ST_SetSRID(func.ST_MakePoint(bindparam("lon"), bindparam("lat")), SRID),
+        status="received",
+    )
+    .on_conflict_do_nothing(index_elements=["external_id"])
+    .returning(IncidentReport.id)
+)
+
+
 def create_incident(
     session: Session, data: IncidentIn, actor: str, assigner: Assigner | None = None
 ) -> tuple[Incident, bool]:
@@ -117,25 +130,25 @@ def create_incident(
         assigner = assigner_for_write(session, near=_storage_point(data.lon, data.lat, crs))
     lon, lat = normalize_point(data.lon, data.lat, crs, assigner)
     received_at = aware(data.received_at)
-    values: dict[str, Any] = {
-        "external_id": data.external_id,
-        "channel": data.channel,
-        "category_code": data.category_code,
-        "description": data.description,
-        "address": data.address,
-        "geom": func.ST_SetSRID(func.ST_MakePoint(lon, lat), SRID),
-        "input_crs": crs[:16],
-        "reporter_name": data.reporter_name,
-        "reporter_phone": data.reporter_phone,
-        "status": "received",
-        "received_at": received_at,
-        "due_at": due_at(received_at, days),
-    }
     assigned = assignment_columns(assigner.locate(lon, lat))
-    stmt = insert(IncidentReport).values(**values, district_code=assigned["district_code"])
-    if data.external_id is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["external_id"])
-    new_id = session.execute(stmt.returning(IncidentReport.id)).scalar_one_or_none()
+    new_id = session.execute(
+        STORE_REPORT,
+        {
+            "external_id": data.external_id,
+            "channel": data.channel,
+            "category_code": data.category_code,
+            "description": data.description,
+            "address": data.address,
+            "lon": lon,
+            "lat": lat,
+            "input_crs": crs[:16],
+            "reporter_name": data.reporter_name,
+            "reporter_phone": data.reporter_phone,
+            "received_at": received_at,
+            "due_at": due_at(received_at, days),
+            "district_code": assigned["district_code"],
+        },
+    ).scalar_one_or_none()
     if new_id is None:
         # Lost the race to a concurrent post of the same external_id.
         winner = session.scalars(
@@ -143,19 +156,19 @@ def create_incident(
         ).one()
         check_same_report(session, winner, data)
         return winner, False
-    session.execute(insert(IncidentAssignment).values(incident_id=new_id, **assigned))
-    session.add(
-        IncidentEvent(
-            incident_id=new_id,
-            district_code=assigned["district_code"],
-            at=received_at,
-            actor=actor,
-            kind="received",
-            to_status="received",
-            detail={"channel": data.channel, "match": assigned["match"]},
-        )
+    session.execute(insert(IncidentAssignment), {"incident_id": new_id, **assigned})
+    session.execute(
+        insert(IncidentEvent),
+        {
+            "incident_id": new_id,
+            "district_code": assigned["district_code"],
+            "at": received_at,
+            "actor": actor,
+            "kind": "received",
+            "to_status": "received",
+            "detail": {"channel": data.channel, "match": assigned["match"]},
+        },
     )
-    session.flush()
     incident = session.get(Incident, new_id)
     assert incident is not None
     return incident, True

@@ -139,17 +139,19 @@ def get_incident(session: Session, incident_id: int) -> tuple[Incident, float, f
     return row[0], float(row[1]), float(row[2])
 
 
-def events_of(session: Session, incident_id: int) -> list[dict[str, Any]]:
+def events_of(session: Session, incident_id: int, moves: bool = True) -> list[dict[str, Any]]:
     """The incident's event log, oldest first: its own events and the group moves
-    (:class:`IncidentMove`) that list it, each move as a "reassigned" event."""
+    (:class:`IncidentMove`) that list it, each move as a "reassigned" event (``moves=False``:
+    an incident stored in this very transaction, which no move can list yet)."""
     own = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id))
-    moves = session.scalars(
-        select(IncidentMove).where(
-            IncidentMove.incident_ids.contains(cast([incident_id], ARRAY(BigInteger)))
-        )
-    )
     timeline = [(e.at, 0, e.id, event_dict(e)) for e in own]
-    timeline += [(m.at, 1, m.id, move_dict(m)) for m in moves]
+    if moves:
+        listing = session.scalars(
+            select(IncidentMove).where(
+                IncidentMove.incident_ids.contains(cast([incident_id], ARRAY(BigInteger)))
+            )
+        )
+        timeline += [(m.at, 1, m.id, move_dict(m)) for m in listing]
     return [entry for *_, entry in sorted(timeline, key=lambda t: t[:3])]
 
 
