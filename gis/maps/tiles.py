@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import psycopg
 from psycopg_pool import ConnectionPool
 from sqlalchemy import Connection, text
 
@@ -295,7 +296,9 @@ class TileServer:
     """Tiles from a small pool of autocommit connections of its own.
 
     One round trip per tile: no transaction to open and roll back, no liveness ping
-    (a broken connection is replaced by the pool), statements prepared by the server.
+    before each use, statements prepared by the server. A tile that meets a connection the
+    server closed (a restart, a failover) has the pool's idle connections checked, the
+    broken ones replaced, and is drawn again.
     """
 
     def __init__(self, url: str, max_size: int = 4) -> None:
@@ -305,7 +308,7 @@ class TileServer:
             max_size=max_size,
             kwargs={"autocommit": True, "prepare_threshold": 1},
             open=True,
-            check=ConnectionPool.check_connection,
+            timeout=5.0,
             name="tiles",
         )
         self.cache = ByteCache(TILE_CACHE_BYTES)
@@ -316,11 +319,23 @@ class TileServer:
         """Boundary and facility tiles come from memory while the content epoch stands
         (see :mod:`gis.maps.page_cache`); incidents change with every report, so never."""
         key, params = tile_statement(layer, z, x, y, at, shift)
+        cached = (layer, z, x, y, at, shift) if layer in CACHED_LAYERS else None
+        try:
+            return self._render(key, params, cached)
+        except psycopg.OperationalError:
+            self.pool.check()
+            return self._render(key, params, cached)
+
+    def _render(
+        self,
+        key: tuple[str, bool, int],
+        params: dict[str, object],
+        cached: tuple[object, ...] | None,
+    ) -> bytes:
         with self.pool.connection() as conn:
-            cached = None
-            if layer in CACHED_LAYERS:
+            if cached is not None:
                 label = epoch_label(*(conn.execute(CONTENT_EPOCH_SQL).fetchone() or (0, "")))
-                cached = (layer, z, x, y, at, shift, label)
+                cached = (*cached, label)
                 hit = self.cache.get(cached)
                 if hit is not None:
                     return hit
