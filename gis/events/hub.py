@@ -1,14 +1,15 @@
 """The event log's progress in one process (事件推送): one LISTEN connection, many followers.
 
 The hub keeps one dedicated connection listening on :data:`~gis.events.log.CHANNEL`. On
-each notification it asks the database for the log's floor (see :mod:`gis.events.log`),
-reads the events up to it once, keeps the latest ones in memory and wakes every follower;
-a follower takes what passes its filter from there, or, when it is further behind (a
-replay), reads the log itself in batches. While writers are still running (the floor is
-below the last id drawn) the hub asks again every ``busy_s``, since a transaction that
-rolls back sends nothing; otherwise every ``idle_s``, which also notices a dead
-connection. A lost connection is opened again, and followers catch up by id: nothing is
-lost.
+each notification, while anyone follows, it asks the database for the log's floor (see
+:mod:`gis.events.log`), reads the events up to it once, keeps the latest ones in memory
+and wakes every follower; a follower takes what passes its filter from there, or, when it
+is further behind (a replay), reads the log itself in batches. A follower "from now on"
+starts at the floor as it stands when it comes. While writers are still running (the
+floor is below the last id drawn) the hub asks again every ``busy_s``, since a
+transaction that rolls back sends nothing; otherwise every ``idle_s``, which also notices
+a dead connection. A lost connection is opened again, and followers catch up by id:
+nothing is lost.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis.db import libpq_url
@@ -105,6 +108,8 @@ class EventHub:
         wake = asyncio.Event()
         self._followers.add(wake)
         try:
+            if after is None:
+                after = await self._floor_now()
             while after is None and not self.closed:
                 after = self.settled
                 if after is None:
@@ -126,6 +131,19 @@ class EventHub:
                     await wake.wait()
         finally:
             self._followers.discard(wake)
+
+    async def _floor_now(self) -> int | None:
+        """The floor as it stands, where a follower "from now on" starts (the listener does
+        not look while nobody follows); None when the database cannot say."""
+
+        def read() -> int:
+            with self.sessions() as session:
+                return int(session.execute(text(FLOOR_SQL)).one()[0])
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._readers, read)
+        except SQLAlchemyError:
+            return None  # the listener's floor, once it has one
 
     async def _events(self, flt: EventFilter, after: int, upto: int) -> list[StreamEvent]:
         """The first ``BATCH`` events in ``(after, upto]`` passing ``flt``: from memory when
@@ -184,11 +202,14 @@ class EventHub:
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     while not self.closed:
-                        cur = await conn.execute(FLOOR_SQL)
-                        floor, drawn = await cur.fetchone() or (0, 0)
-                        self.drawn = int(drawn)
-                        await self._advance(int(floor))
-                        wait = self.busy_s if floor < drawn else self.idle_s
+                        wait = self.idle_s
+                        # Nobody follows: a notification is not worth a look at the floor.
+                        if self._followers or self.settled is None:
+                            cur = await conn.execute(FLOOR_SQL)
+                            floor, drawn = await cur.fetchone() or (0, 0)
+                            self.drawn = int(drawn)
+                            await self._advance(int(floor))
+                            wait = self.busy_s if floor < drawn else self.idle_s
                         async for _ in conn.notifies(timeout=wait, stop_after=1):
                             pass
             except (psycopg.Error, OSError) as exc:
