@@ -27,11 +27,11 @@ from api.assets import Assets
 from api.middleware import GuardMiddleware
 from api.observe import ObserveMiddleware
 from gis.assign import current_assigner
-from gis.db import database_url, engine_for, read_database_url
+from gis.db import database_url, engine_for, lean_engine, read_database_url
 from gis.events import EventHub
 from gis.maps.page_cache import PageCache
 from gis.settings import PROJECT_ROOT, Settings, get_settings
-from gis.token_lookup import token_lookup
+from gis.token_lookup import TokenLookup
 
 VENDOR_DIR = PROJECT_ROOT / "node_modules"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -124,8 +124,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     app.state.read_engine = read_engine
     app.state.read_sessionmaker = read_sessions
     # Who a token is: a lean path of its own, since every request takes it.
-    lookup = token_lookup(target)
-    app.state.token_lookups = (lookup, token_lookup(read_target) if read_target else lookup)
+    lookup = TokenLookup(target)
+    app.state.token_lookups = (lookup, TokenLookup(read_target) if read_target else lookup)
     app.state.events = hub
     app.state.pages = PageCache()
 
@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None, url: str | None = None) -> Fast
     # audit apply to every response, a 500 included; the request id and metrics outside
     # those, so refused requests are counted and carry an id too.
     build_stack = app.build_middleware_stack
-    factory = app.state.sessionmaker
+    # Audit rows are single statements: the lean engine's autocommit connections.
+    factory = sessionmaker(lean_engine(target))
 
     def guarded_stack() -> ASGIApp:
         guarded = GuardMiddleware(build_stack(), settings=settings, factory=factory)

@@ -2,7 +2,10 @@
 
 ``ReadEngineDep`` / ``ReadSessionDep`` are for reads that may lag a little (locate snapshot
 loads, tiles, OGC API, incident lists): with ``WANGGE_READ_URL`` set a standby may answer
-them; otherwise they are the main engine and sessions. Never write through them."""
+them; otherwise they are the main engine and sessions. Never write through them.
+
+The engine and settings are ``async``: FastAPI runs a plain function dependency in a
+worker thread, a hop these lookups of an attribute do not need."""
 
 from __future__ import annotations
 
@@ -16,17 +19,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from gis.settings import Settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_read_engine(request: Request) -> Engine:
+async def get_read_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.read_engine
     return engine
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -35,6 +35,7 @@ from api.auth import ANONYMOUS, Principal
 from api.personal import STATE_KEY
 from api.uploads import MULTIPART_ROOM
 from gis import audit
+from gis.db import once_more_if_dropped
 from gis.settings import Settings
 from gis.tokens import find_token
 
@@ -254,7 +255,7 @@ class GuardMiddleware:
                     )
 
         try:
-            await anyio.to_thread.run_sync(write)
+            await anyio.to_thread.run_sync(once_more_if_dropped, write)
         except SQLAlchemyError as exc:
             # The response still goes out (a 503 when the database is down); say so in the log.
             log.warning("audit entry for %s not written: %s", resource, exc.__class__.__name__)

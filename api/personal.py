@@ -87,7 +87,8 @@ IncludePersonal = Annotated[
 
 
 def _dependency(public: bool) -> Any:
-    def dependency(
+    # async: no I/O here (the token check is its own dependency), so no worker thread.
+    async def dependency(
         request: Request,
         principal: Annotated[Principal, Depends(require("viewer"))],
         include_personal: IncludePersonal = False,

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis import backup
 from gis.cluster import Cluster
 from gis.settings import Settings, get_settings
+
+T = TypeVar("T")
 
 EMBEDDED_NOT_RUNNING = "the embedded database is not running; start it with `wangge db up`"
 
@@ -126,6 +130,37 @@ def _read_only_is_a_disconnect(context: ExceptionContext) -> None:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     return make_engine(url)
+
+
+def once_more_if_dropped(work: Callable[[], T]) -> T:
+    """``work()``, and once more when it met a connection the server had closed since its
+    last use (it was dropped, so the second try connects afresh; a database that is really
+    down fails again, and that is raised)."""
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    except psycopg.OperationalError:
+        pass
+    return work()
+
+
+@lru_cache(maxsize=8)
+def lean_engine(url: str) -> Engine:
+    """For the single statements most requests make beside their work (who the token is,
+    the audit row): autocommit connections, no ping before each use. A statement that
+    meets a connection the server closed fails and drops it; the caller says again
+    (:func:`once_more_if_dropped`). Same connecting as :func:`make_engine`."""
+    engine = create_engine(
+        url,
+        pool_size=4,
+        max_overflow=4,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5, "prepare_threshold": 1},
+    )
+    event.listen(engine, "handle_error", _read_only_is_a_disconnect)
+    return engine
 
 
 def check_reachable(url: str) -> None:

@@ -131,8 +131,8 @@ def _one(
     """The incident as a card; ``check_unit=False`` after a step the workflow allowed (a
     unit that just returned a case still gets the answer to its step). ``new``: this
     transaction has just stored it, so nothing can have been merged into it, moved with
-    it or asked of it yet, and those lists are not looked up."""
-    inc, lon, lat = queries.get_incident(session, incident_id)
+    it or asked of it yet, and those lists are not looked up, nor the row read again."""
+    inc, lon, lat = queries.get_incident(session, incident_id, loaded=new)
     who = personal.principal
     if check_unit:
         who.check_unit(inc.unit_code, f"incident {incident_id}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from geoalchemy2.shape import to_shape
 from sqlalchemy import BigInteger, ColumnElement, and_, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -128,7 +129,15 @@ def count_by_status(session: Session, f: IncidentFilter) -> dict[str, int]:
     return {**counts, "overdue": int(overdue)}
 
 
-def get_incident(session: Session, incident_id: int) -> tuple[Incident, float, float]:
+def get_incident(
+    session: Session, incident_id: int, loaded: bool = False
+) -> tuple[Incident, float, float]:
+    """The incident and its point; ``loaded``: this session has just read it (as
+    :func:`gis.incidents.intake.create_incident` does), so it is taken from there."""
+    inc = session.get(Incident, incident_id) if loaded else None
+    if inc is not None:
+        point = to_shape(inc.geom)
+        return inc, float(point.x), float(point.y)
     row = session.execute(
         select(Incident, func.ST_X(Incident.geom), func.ST_Y(Incident.geom)).where(
             Incident.id == incident_id
