@@ -14,7 +14,7 @@ site.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -22,6 +22,7 @@ from urllib.parse import quote
 import psycopg
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import is_unreachable
 from gis import privacy
@@ -166,24 +167,41 @@ def current_principal(request: Request) -> Principal:
     return cached
 
 
-def require(role: str) -> Callable[[Request], Principal]:
+async def resolve_principal(request: Request) -> Principal:
+    """:func:`current_principal` for dependencies: ``async``, so a principal already known
+    (several dependencies of one request ask) or a request with no credentials costs no
+    worker thread; a token lookup runs in one."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if bearer_token(request) is None and session_cookie(request) is None:
+        request.state.principal = ANONYMOUS
+        return ANONYMOUS
+    return await run_in_threadpool(current_principal, request)
+
+
+def check_role(request: Request, principal: Principal, role: str) -> Principal:
+    """The caller must hold at least ``role`` (``viewer`` honours anonymous read)."""
+    if principal.role == "anonymous":
+        if role == "viewer" and request.app.state.settings.anonymous_read:
+            return principal
+        raise HTTPException(
+            status_code=401,
+            detail=f"a token with role {role} or higher is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not principal.at_least(role):
+        raise HTTPException(
+            status_code=403, detail=f"role {principal.role} may not do this; needs {role}"
+        )
+    return principal
+
+
+def require(role: str) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: the caller must hold at least ``role`` (``viewer`` honours anonymous read)."""
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
-        if principal.role == "anonymous":
-            if role == "viewer" and request.app.state.settings.anonymous_read:
-                return principal
-            raise HTTPException(
-                status_code=401,
-                detail=f"a token with role {role} or higher is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not principal.at_least(role):
-            raise HTTPException(
-                status_code=403, detail=f"role {principal.role} may not do this; needs {role}"
-            )
-        return principal
+    async def dependency(request: Request) -> Principal:
+        return check_role(request, await resolve_principal(request), role)
 
     # Lets tests and tools read the role a route demands from its dependencies.
     dependency.required_role = role  # type: ignore[attr-defined]
@@ -199,14 +217,13 @@ def sign_in_url(request: Request) -> str:
     )
 
 
-def require_page(role: str) -> Callable[[Request], Principal]:
+def require_page(role: str) -> Callable[[Request], Awaitable[Principal]]:
     """Like :func:`require`, for HTML pages: a caller who is not signed in (or whose
     session ended) is sent to the sign-in page instead of getting a JSON 401."""
-    check = require(role)
 
-    def dependency(request: Request) -> Principal:
+    async def dependency(request: Request) -> Principal:
         try:
-            return check(request)
+            return check_role(request, await resolve_principal(request), role)
         except HTTPException as exc:
             if exc.status_code != 401:
                 raise
@@ -220,25 +237,26 @@ def require_page(role: str) -> Callable[[Request], Principal]:
     return dependency
 
 
-def require_staff(bound: tuple[str, ...] = ("unit", "grid_worker")) -> Callable[..., Principal]:
+def require_staff(
+    bound: tuple[str, ...] = ("unit", "grid_worker"),
+) -> Callable[[Request], Awaitable[Principal]]:
     """Dependency: a dispatcher or above, or a token of one of the ``bound`` roles: a unit's
     staff and a grid worker take their own steps, which :mod:`gis.incidents.workflow`
     checks; a grid worker reports what it finds on patrol (巡查上报)."""
-    check = require("dispatcher")
 
-    def dependency(request: Request) -> Principal:
-        principal = current_principal(request)
+    async def dependency(request: Request) -> Principal:
+        principal = await resolve_principal(request)
         if principal.role in bound:
             return principal
-        return check(request)
+        return check_role(request, principal, "dispatcher")
 
     dependency.required_role = "dispatcher"  # type: ignore[attr-defined]
     return dependency
 
 
-def require_grid_worker(request: Request) -> Principal:
+async def require_grid_worker(request: Request) -> Principal:
     """Dependency: a grid worker's token (the field page's own API)."""
-    principal = current_principal(request)
+    principal = await resolve_principal(request)
     if principal.role == "anonymous":
         raise HTTPException(
             status_code=401,
@@ -265,4 +283,4 @@ PageViewer = Annotated[Principal, Depends(require_page("viewer"))]
 Dispatcher = Annotated[Principal, Depends(require("dispatcher"))]
 Planner = Annotated[Principal, Depends(require("planner"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
-AnyPrincipal = Annotated[Principal, Depends(current_principal)]
+AnyPrincipal = Annotated[Principal, Depends(resolve_principal)]

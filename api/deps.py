@@ -9,12 +9,13 @@ worker thread, a hop these lookups of an attribute do not need."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from gis.settings import Settings
 
@@ -34,15 +35,23 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    with factory() as session:
+async def _session(factory: sessionmaker[Session]) -> AsyncIterator[Session]:
+    # Made in the event loop (a session connects on first use, in the route's thread);
+    # closed in a worker thread, since closing hands its connection back with a rollback.
+    session = factory()
+    try:
+        yield session
+    finally:
+        await run_in_threadpool(session.close)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    async for session in _session(request.app.state.sessionmaker):
         yield session
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.read_sessionmaker
-    with factory() as session:
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
+    async for session in _session(request.app.state.read_sessionmaker):
         yield session
 
 

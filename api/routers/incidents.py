@@ -199,7 +199,7 @@ async def post_incident(
     )
 
 
-def filter_dep(
+async def filter_dep(
     personal: Personal,
     grid: str | None = None,
     community: str | None = None,
@@ -217,7 +217,8 @@ def filter_dep(
     handler: str | None = Query(None, max_length=60),
 ) -> queries.IncidentFilter:
     """The list's filters; a unit's staff see their own queue and a grid worker the
-    incidents of its own grids, whatever they ask for."""
+    incidents of its own grids, whatever they ask for. (``async``: no I/O here, so no
+    worker thread.)"""
     who = personal.principal
     if who.role == "unit":
         if unit is not None and unit != who.unit_code:

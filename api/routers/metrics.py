@@ -34,12 +34,12 @@ def allowed(client: str | None, allow: list[str]) -> bool:
 _admin = require("admin")
 
 
-def operator(request: Request) -> Principal:
+async def operator(request: Request) -> Principal:
     """Dependency: a scraper at an allowed address, or else an admin."""
     client = request.client.host if request.client else None
     if allowed(client, request.app.state.settings.metrics_allow):
         return ANONYMOUS
-    return _admin(request)
+    return await _admin(request)
 
 
 operator.required_role = "admin"  # type: ignore[attr-defined]
