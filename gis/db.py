@@ -154,8 +154,10 @@ def lean_engine(url: str) -> Engine:
     (:func:`once_more_if_dropped`). Same connecting as :func:`make_engine`."""
     engine = create_engine(
         url,
-        pool_size=4,
-        max_overflow=4,
+        # Kept as large as the requests a worker serves at once: a connection beyond
+        # pool_size is closed when returned, so the next one costs a new backend and SCRAM.
+        pool_size=12,
+        max_overflow=8,
         isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": 5, "prepare_threshold": 1},
     )
