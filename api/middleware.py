@@ -233,26 +233,19 @@ class GuardMiddleware:
                 detail: dict[str, Any] = {}
                 if who is None:
                     who, detail = _who(session, auth)
+                where = client[0] if client else None
+                rows = []
                 if scope["method"] not in READ_METHODS:
-                    audit.record(
-                        session,
-                        who,
-                        "write",
-                        resource,
-                        detail,
-                        status=status,
-                        client=client[0] if client else None,
+                    rows.append(
+                        audit.entry(who, "write", resource, detail, status=status, client=where)
                     )
                 if noted is not None and status < 400:
-                    audit.record(
-                        session,
-                        who,
-                        noted["action"],
-                        resource,
-                        {"count": noted["count"], "refs": noted["refs"]},
-                        status=status,
-                        client=client[0] if client else None,
+                    refs = {"count": noted["count"], "refs": noted["refs"]}
+                    action = noted["action"]
+                    rows.append(
+                        audit.entry(who, action, resource, refs, status=status, client=where)
                     )
+                audit.record(session, *rows)
 
         try:
             await anyio.to_thread.run_sync(once_more_if_dropped, write)

@@ -1,7 +1,7 @@
 """Appending to the audit log (审计日志) and reading it back.
 
-``record`` is the one way rows get in. ``entries`` reads the log together with
-the domain logs that already say who changed what: boundary edits
+``record`` is the one way rows get in (rows made by ``entry``). ``entries`` reads the log
+together with the domain logs that already say who changed what: boundary edits
 (``boundary_versions``), incident transitions (``incident_events``) and group
 re-assignments (``incident_moves``, one row per group), so an
 administrator sees one time line without the domain writing everything twice.
@@ -37,8 +37,7 @@ class PrincipalLike(Protocol):
     def district_code(self) -> str | None: ...
 
 
-def record(
-    session: Session,
+def entry(
     principal: PrincipalLike,
     action: str,
     resource: str,
@@ -47,22 +46,26 @@ def record(
     district_code: str | None = None,
     status: int | None = None,
     client: str | None = None,
-) -> None:
-    """Append one row in the caller's transaction (so it commits or rolls back with the work)."""
-    session.execute(
-        insert(AuditEntry),
-        {
-            "token_id": principal.token_id,
-            "role": principal.role[:16],
-            "actor": principal.name[:120],
-            "action": action[:40],
-            "resource": resource[:300],
-            "status": status,
-            "client": client[:64] if client else None,
-            "district_code": district_code or principal.district_code,
-            "detail": detail or {},
-        },
-    )
+) -> dict[str, Any]:
+    """One row of the log, cut to its columns' lengths; :func:`record` writes it."""
+    return {
+        "token_id": principal.token_id,
+        "role": principal.role[:16],
+        "actor": principal.name[:120],
+        "action": action[:40],
+        "resource": resource[:300],
+        "status": status,
+        "client": client[:64] if client else None,
+        "district_code": district_code or principal.district_code,
+        "detail": detail or {},
+    }
+
+
+def record(session: Session, *rows: dict[str, Any]) -> None:
+    """Append the rows of :func:`entry` in one statement: all of them or none, also on a
+    connection in autocommit (the request path writes the log so)."""
+    if rows:
+        session.execute(insert(AuditEntry).values(list(rows)))
 
 
 def entries(

@@ -210,6 +210,26 @@ def test_dispatchers_see_and_their_reads_are_audited(city: City) -> None:
     assert entry.detail["refs"] == [incident]
 
 
+def test_a_write_that_shows_personal_data_is_logged_twice(city: City) -> None:
+    """A dispatcher's post answers with the reporter's phone: the write and the read of
+    personal data are two rows of the log, one after the other."""
+    engine = make_engine(city.url, pool_size=1)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(AuditEntry.id, AuditEntry.action, AuditEntry.status)
+            .where(
+                AuditEntry.actor == "privacy-dispatcher",
+                AuditEntry.resource == "POST /api/v1/incidents",
+            )
+            .order_by(AuditEntry.id)
+        ).all()
+    engine.dispose()
+    assert len(rows) == 2 * len(OWN_REPORTERS)
+    for write, read in zip(rows[::2], rows[1::2], strict=True):
+        assert (write.action, read.action) == ("write", "personal_data.read")
+        assert read.id == write.id + 1 and write.status == read.status == 201
+
+
 def test_include_personal_is_an_audited_admin_export(city: City) -> None:
     for role in ("viewer", "dispatcher", "planner"):
         with city.client(role) as client:
