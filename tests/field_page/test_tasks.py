@@ -130,3 +130,70 @@ def test_other_grids_and_roles_are_refused(
         assert "不是网格员令牌" in q.page.inner_text("#fd-message")
         assert q.page.evaluate("() => localStorage.getItem('wangge-field-token')") is None
         assert q.page.is_hidden("#fd-main")
+
+
+def test_verification_decided_offline_waits_and_is_sent_once(
+    page_city: PageCity, phone: Callable[..., FieldPage]
+) -> None:
+    """In a stairwell with no signal: the confirmation and its photo wait on the phone, the
+    task shows it waiting, and once the network returns the step is taken once with the
+    photo; the same item sent again finds the verification decided and stores nothing."""
+    city, dispatcher = page_city, page_city.tokens["dispatcher"]
+    iid, _ = city.replied(11, "sanitation")
+    city.ok_step(dispatcher, iid, to="verify_request", note="请核实楼道垃圾")
+    p = phone(city.worker_token(11, name="网格员戊"))
+    page = p.open()
+    p.service_worker_ready()
+    page.wait_for_function("() => window.wangge.loaded.kept === true")
+
+    p.context.set_offline(True)
+    task = _task(p, iid)
+    page.click(f"{task} .fd-confirm")
+    photo = jpeg_with_gps((30, 90, 200))
+    page.set_input_files(f"{task} .fd-verify-photos", files=[photo_file("fixed.jpg", photo)])
+    page.click(f"{task} .fd-confirm-go")
+    p.message("联网后自动提交")
+    page.wait_for_selector(f"{task} .fd-queued")
+    assert "待发送：核实属实" in page.inner_text(task)
+    assert page.query_selector(f"{task} .fd-confirm") is None  # decided once, not twice
+    assert p.outbox_count() == 1
+    assert f"核实属实 #{iid}" in page.inner_text("#fd-outbox")
+    external = page.get_attribute("#fd-outbox li", "data-external")
+    assert external is not None and external.startswith("step-")
+    pending = (
+        "SELECT state FROM incident_requests WHERE incident_id = :i AND kind = 'verification'"
+    )
+    media = "SELECT data, created_by FROM incident_media WHERE incident_id = :i"
+    assert city.rows(pending, i=iid) == [("pending",)]
+    assert city.rows(media, i=iid) == []
+
+    # Reopened with the network still cut: the task still shows the decision waiting.
+    page.reload()
+    page.wait_for_function("() => window.wangge.loaded.field === true")
+    task = _task(p, iid)
+    page.wait_for_selector(f"{task} .fd-queued")
+    page.evaluate("e => FD.outbox.get(e).then(it => { window.keptItem = it; })", external)
+
+    p.context.set_offline(False)  # the page hears ``online`` and sends
+    page.wait_for_function("() => document.getElementById('fd-outbox').dataset.count === '0'")
+    page.wait_for_selector(task, state="detached")
+    p.message("已提交核实")
+    assert city.rows(STEPS_SQL, i=iid) == [("true", "网格员戊")]
+    assert city.rows(pending, i=iid) == [("approved",)]
+    assert city.scalar(
+        "SELECT photo_n FROM incident_requests WHERE incident_id = :i AND kind = 'verification'",
+        i=iid,
+    ) == 1
+    stored = city.rows(media, i=iid)
+    assert len(stored) == 1 and stored[0][1] == "网格员戊"
+    assert not has_exif(bytes(stored[0][0]))
+
+    # Sent again (its answer lost on the way): the verification no longer waits, so the
+    # item leaves the outbox, the page says so, and nothing new is stored.
+    page.evaluate("() => FD.outbox.put(window.keptItem).then(() => FD.drain(true))")
+    page.wait_for_function("() => document.getElementById('fd-outbox').dataset.count === '0'")
+    assert page.evaluate("e => FD.outbox.outcomes[e]", external) == "gone"
+    p.message("该核实已不在等待")
+    assert city.rows(STEPS_SQL, i=iid) == [("true", "网格员戊")]
+    assert len(city.rows(media, i=iid)) == 1
+    assert p.outside == [] and p.errors == []

@@ -1,7 +1,8 @@
 /* Grid worker's page: the outbox (待发送). Every report is kept in IndexedDB with its photo
  * blobs and a client-made external_id before anything is sent, and leaves it only once the
  * server has acknowledged the report and each photo. The server stores one incident per
- * external_id and one photo per content, so sending an item again stores nothing new. */
+ * external_id and one photo per content, so sending an item again stores nothing new.
+ * A verification decided on the spot waits the same way (its photos, then its step). */
 (function () {
   "use strict";
   var FD = window.FD;
@@ -41,6 +42,7 @@
     get: function (id) { return run("readonly", function (s) { return s.get(id); }); },
     put: function (item) { return run("readwrite", function (s) { return s.put(item); }); },
     remove: function (id) { return run("readwrite", function (s) { return s.delete(id); }); },
+    outcomes: {},  // external_id of a sent verification → "sent" or "gone"
     listeners: [],
     changed: function () { outbox.listeners.forEach(function (fn) { fn(); }); }
   };
@@ -76,7 +78,24 @@
     });
   }
 
-  /* One item: the report (unless already acknowledged), then each photo not yet sent. */
+  /* A verification's step, once its photos are in. A 409 means the verification no longer
+   * waits (this step got there before its answer was lost, or it was withdrawn): nothing
+   * is left to send, so the item goes, and the page says so. */
+  function sendStep(item) {
+    return FD.api("/api/v1/incidents/" + item.incident_id + "/transitions", item.step).then(function (res) {
+      if (res.status === 409) {
+        outbox.outcomes[item.external_id] = "gone";
+        FD.message(FD.T.verify_gone, true);
+        return "stored";
+      }
+      var v = verdict(res);
+      if (v === "stored") { FD.message(FD.T.verified); }
+      return v === "stored" ? v : keep(item, res, v);
+    });
+  }
+
+  /* One item: the report (unless already acknowledged), then each photo not yet sent, then
+   * a verification's step. */
   function sendOne(item) {
     var first = item.incident_id ? Promise.resolve("stored") : FD.api("/api/v1/incidents", item.body).then(function (res) {
       var v = verdict(res);
@@ -86,9 +105,15 @@
       return outbox.put(item).then(function () { return "stored"; });
     });
     return first.then(function (v) { return v === "stored" ? sendPhotos(item, 0) : v; }).then(function (v) {
+      return v === "stored" && item.step ? sendStep(item) : v;
+    }).then(function (v) {
       if (v !== "stored") { return v; }
       return outbox.remove(item.external_id).then(function () {
-        outbox.lastSent = item.incident_id;
+        if (item.step) {
+          outbox.outcomes[item.external_id] = outbox.outcomes[item.external_id] || "sent";
+        } else {
+          outbox.lastSent = item.incident_id;
+        }
         window.wangge.sentExternalId = item.external_id;
         return "sent";
       });
@@ -115,6 +140,7 @@
     }).catch(function (err) { FD.message(String(err), true); }).then(function () {
       draining = null;
       outbox.changed();
+      if (sent && FD.loadTasks) { FD.loadTasks(); }
       return sent;
     });
     return draining;
@@ -129,6 +155,22 @@
       body: body,
       photos: files.map(function (f) { return { name: f.name || "photo.jpg", type: f.type, blob: f, sent: false }; }),
       incident_id: null,
+      state: "waiting",
+      error: ""
+    };
+    return outbox.put(item).then(function () { outbox.changed(); return item; });
+  };
+
+  /* Keep a verification decided on the spot (``step``: verify_confirm or verify_reject,
+   * with its note) and its photos before trying to send them. */
+  FD.queueStep = function (incidentId, step, files) {
+    var item = {
+      external_id: FD.newExternalId().replace(/^field-/, "step-"),
+      worker: FD.me.name,
+      created: new Date().toISOString(),
+      step: step,
+      photos: files.map(function (f) { return { name: f.name || "photo.jpg", type: f.type, blob: f, sent: false }; }),
+      incident_id: incidentId,
       state: "waiting",
       error: ""
     };

@@ -93,12 +93,17 @@
       change.onclick = function () { edit(item); };
       buttons.unshift(change);
     }
+    // A report, or a verification decided on the spot (its step and note).
+    var head = item.step
+      ? FD.say(item.step.to === "verify_confirm" ? "step_confirm" : "step_reject", { n: item.incident_id })
+      : FD.category(item.body.category_code);
+    var text = item.step ? item.step.note : item.body.description;
     return FD.el("li", { className: "fd-waiting fd-state-" + item.state, dataset: { external: item.external_id } }, [
       FD.el("p", { className: "fd-task-head" }, [
-        FD.el("b", { textContent: FD.category(item.body.category_code) }),
+        FD.el("b", { textContent: head }),
         FD.el("span", { className: "fd-status", textContent: item.state === "refused" ? FD.T.refused : FD.T.waiting })
       ]),
-      item.body.description ? FD.el("p", { textContent: item.body.description }) : null,
+      text ? FD.el("p", { textContent: text }) : null,
       FD.el("p", { className: "fd-muted", textContent: FD.time(item.created) + " · " +
         (item.incident_id ? "#" + item.incident_id + " · " + FD.say("photos_left", { n: left }) : FD.say("photo_count", { n: item.photos.length })) }),
       item.error ? FD.el("p", { className: "fd-error", textContent: item.error }) : null,

@@ -1,43 +1,34 @@
 /* Grid worker's page: my tasks (我的任务) — verifications a dispatcher asked of me, each with
  * confirm (+ photos) and reject (+ a reason), and my grids' open incidents. The list is
- * kept by the service worker for offline reading; a verification is sent online only. */
+ * kept by the service worker for offline reading; a decision waits in the outbox with its
+ * photos until the network is there (field-outbox.js), and its task shows it waiting. */
 (function () {
   "use strict";
   var FD = window.FD;
 
   function categoryOf(item) { return FD.category(item.category_code || item.category); }
 
-  function step(id, body) {
-    return FD.api("/api/v1/incidents/" + id + "/transitions", body);
-  }
-
-  /* Photos first (the evidence is kept even if the step then fails), then the step. */
-  function confirm(id, files, button) {
+  /* Keep the decision with its photos, then try to send it at once. */
+  function decide(id, step, files, button) {
     button.disabled = true;
-    var chain = Promise.resolve({ ok: true });
-    files.forEach(function (file) {
-      chain = chain.then(function (prev) {
-        return prev.ok ? FD.upload("/api/v1/incidents/" + id + "/media", file, file.name) : prev;
+    return FD.queueStep(id, step, files).then(function (item) {
+      return FD.drain(true).then(function () { return FD.outbox.get(item.external_id); }).then(function (left) {
+        button.disabled = false;
+        var outcome = FD.outbox.outcomes[item.external_id];
+        if (left) { FD.message(left.state === "refused" ? left.error : FD.T.verify_queued, left.state === "refused"); }
+        else { FD.message(outcome === "gone" ? FD.T.verify_gone : FD.T.verified, outcome === "gone"); }
+        return FD.loadTasks();
       });
-    });
-    return chain.then(function (res) { return res.ok ? step(id, { to: "verify_confirm" }) : res; }).then(function (res) {
-      done(res, button);
     });
   }
 
   function reject(id, note, button) {
     if (!note.trim()) { FD.message(FD.T.note_needed, true); return; }
-    button.disabled = true;
-    step(id, { to: "verify_reject", note: note.trim() }).then(function (res) { done(res, button); });
+    decide(id, { to: "verify_reject", note: note.trim() }, [], button);
   }
 
-  function done(res, button) {
-    button.disabled = false;
-    if (res.ok) { FD.message(FD.T.verified); FD.loadTasks(); return; }
-    FD.message(res.status === 0 ? FD.T.verify_offline : FD.errorText(res), true);
-  }
-
-  function verificationItem(v) {
+  /* ``queued``: this phone's decision on it, waiting in the outbox. */
+  function verificationItem(v, queued) {
     var id = v.incident_id;
     var photos = FD.el("input", { type: "file", accept: "image/*", multiple: true, className: "fd-verify-photos" });
     photos.setAttribute("capture", "environment");
@@ -52,15 +43,19 @@
     var openReject = FD.el("button", { type: "button", className: "fd-reject", textContent: FD.T.reject });
     openConfirm.onclick = function () { confirmBox.hidden = false; rejectBox.hidden = true; };
     openReject.onclick = function () { rejectBox.hidden = false; confirmBox.hidden = true; };
-    confirmGo.onclick = function () { confirm(id, Array.prototype.slice.call(photos.files), confirmGo); };
+    confirmGo.onclick = function () {
+      decide(id, { to: "verify_confirm" }, Array.prototype.slice.call(photos.files), confirmGo);
+    };
     rejectGo.onclick = function () { reject(id, note.value, rejectGo); };
     return FD.el("li", { className: "fd-task", dataset: { incident: String(id) } }, [
       FD.el("p", { className: "fd-task-head" }, [FD.el("b", { textContent: "#" + id + " " + categoryOf(v) })]),
       v.description ? FD.el("p", { textContent: v.description }) : null,
       FD.el("p", { className: "fd-muted", textContent: FD.say("asked_by", { name: v.asked_by || "" }) + " · " + FD.time(v.asked_at) }),
       v.note ? FD.el("p", { className: "fd-note", textContent: v.note }) : null,
-      FD.el("div", { className: "fd-buttons" }, [openConfirm, openReject]),
-      confirmBox, rejectBox
+      queued ? FD.el("p", { className: "fd-status fd-queued", textContent: FD.say("verify_waiting", {
+        step: queued.step.to === "verify_confirm" ? FD.T.confirm : FD.T.reject
+      }) }) : FD.el("div", { className: "fd-buttons" }, [openConfirm, openReject]),
+      queued ? null : confirmBox, queued ? null : rejectBox
     ]);
   }
 
@@ -82,13 +77,15 @@
   }
 
   FD.loadTasks = function () {
-    return FD.api("/api/v1/field/tasks").then(function (res) {
+    return Promise.all([FD.api("/api/v1/field/tasks"), FD.outbox.all()]).then(function (got) {
+      var res = got[0], queued = {};
       if (!res.ok) {
         if (res.status !== 0) { FD.message(FD.errorText(res), true); }
         return;
       }
+      got[1].forEach(function (it) { if (it.step && it.worker === FD.me.name) { queued[it.incident_id] = it; } });
       var v = res.body.verifications || [], inc = res.body.incidents || [];
-      fill(FD.$("fd-verifications"), v, verificationItem, FD.T.no_verifications);
+      fill(FD.$("fd-verifications"), v, function (x) { return verificationItem(x, queued[x.incident_id]); }, FD.T.no_verifications);
       fill(FD.$("fd-incidents"), inc, incidentItem, FD.T.no_incidents);
       FD.$("fd-tasks-count").textContent = v.length ? String(v.length) : "";
       window.wangge.loaded.tasks = { verifications: v.length, incidents: inc.length, cached: res.cached };
