@@ -42,7 +42,6 @@
     get: function (id) { return run("readonly", function (s) { return s.get(id); }); },
     put: function (item) { return run("readwrite", function (s) { return s.put(item); }); },
     remove: function (id) { return run("readwrite", function (s) { return s.delete(id); }); },
-    outcomes: {},  // external_id of a sent verification → "sent" or "gone"
     listeners: [],
     changed: function () { outbox.listeners.forEach(function (fn) { fn(); }); }
   };
@@ -83,11 +82,7 @@
    * is left to send, so the item goes, and the page says so. */
   function sendStep(item) {
     return FD.api("/api/v1/incidents/" + item.incident_id + "/transitions", item.step).then(function (res) {
-      if (res.status === 409) {
-        outbox.outcomes[item.external_id] = "gone";
-        FD.message(FD.T.verify_gone, true);
-        return "stored";
-      }
+      if (res.status === 409) { FD.message(FD.T.verify_gone, true); return "stored"; }
       var v = verdict(res);
       if (v === "stored") { FD.message(FD.T.verified); }
       return v === "stored" ? v : keep(item, res, v);
@@ -109,11 +104,7 @@
     }).then(function (v) {
       if (v !== "stored") { return v; }
       return outbox.remove(item.external_id).then(function () {
-        if (item.step) {
-          outbox.outcomes[item.external_id] = outbox.outcomes[item.external_id] || "sent";
-        } else {
-          outbox.lastSent = item.incident_id;
-        }
+        if (!item.step) { outbox.lastSent = item.incident_id; }
         window.wangge.sentExternalId = item.external_id;
         return "sent";
       });
@@ -146,35 +137,26 @@
     return draining;
   };
 
-  /* Keep a report (with its photo blobs) before trying to send it. */
-  FD.queue = function (body, files) {
+  /* Keep an item with its photo blobs before trying to send it: a report (``body``), or a
+   * verification decided on the spot (``step``: verify_confirm or verify_reject with its
+   * note, on ``incident_id``). */
+  function keepNew(externalId, fields, files) {
     var item = {
-      external_id: body.external_id,
+      external_id: externalId,
       worker: FD.me.name,
       created: new Date().toISOString(),
-      body: body,
       photos: files.map(function (f) { return { name: f.name || "photo.jpg", type: f.type, blob: f, sent: false }; }),
       incident_id: null,
       state: "waiting",
       error: ""
     };
+    Object.keys(fields).forEach(function (k) { item[k] = fields[k]; });
     return outbox.put(item).then(function () { outbox.changed(); return item; });
-  };
-
-  /* Keep a verification decided on the spot (``step``: verify_confirm or verify_reject,
-   * with its note) and its photos before trying to send them. */
+  }
+  FD.queue = function (body, files) { return keepNew(body.external_id, { body: body }, files); };
   FD.queueStep = function (incidentId, step, files) {
-    var item = {
-      external_id: FD.newExternalId().replace(/^field-/, "step-"),
-      worker: FD.me.name,
-      created: new Date().toISOString(),
-      step: step,
-      photos: files.map(function (f) { return { name: f.name || "photo.jpg", type: f.type, blob: f, sent: false }; }),
-      incident_id: incidentId,
-      state: "waiting",
-      error: ""
-    };
-    return outbox.put(item).then(function () { outbox.changed(); return item; });
+    var id = FD.newExternalId().replace(/^field-/, "step-");
+    return keepNew(id, { step: step, incident_id: incidentId }, files);
   };
 
   /* The retry button and the test hook: a refused item is tried again only when asked. */

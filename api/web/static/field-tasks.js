@@ -8,15 +8,14 @@
 
   function categoryOf(item) { return FD.category(item.category_code || item.category); }
 
-  /* Keep the decision with its photos, then try to send it at once. */
+  /* Keep the decision with its photos, then try to send it at once; once sent, the outbox
+   * says so (field-outbox.js), and what is still kept is said here. */
   function decide(id, step, files, button) {
     button.disabled = true;
     return FD.queueStep(id, step, files).then(function (item) {
       return FD.drain(true).then(function () { return FD.outbox.get(item.external_id); }).then(function (left) {
         button.disabled = false;
-        var outcome = FD.outbox.outcomes[item.external_id];
         if (left) { FD.message(left.state === "refused" ? left.error : FD.T.verify_queued, left.state === "refused"); }
-        else { FD.message(outcome === "gone" ? FD.T.verify_gone : FD.T.verified, outcome === "gone"); }
         return FD.loadTasks();
       });
     });
